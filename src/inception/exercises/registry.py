@@ -1,0 +1,126 @@
+"""The exercise registry and the small vocabulary checkers are written in."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+DIFFICULTIES = ("easy", "medium", "hard")
+
+
+class WrongAnswer(Exception):
+    """An answer that does not have the properties a right answer must have."""
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One exercise: its id ("chapter.number"), title, difficulty and checker.
+
+    ``wrong`` holds plausible wrong answers (values, or zero-argument callables that build them); the
+    test suite checks that the checker rejects each one with a helpful message.
+    """
+
+    id: str
+    title: str
+    difficulty: str
+    checker: Callable[[Any], str]
+    wrong: tuple[Any, ...] = field(default=())
+
+    @property
+    def chapter(self) -> int:
+        return int(self.id.split(".")[0])
+
+    def wrong_answers(self) -> list[Any]:
+        return [w() if callable(w) and not isinstance(w, nn.Module) else w for w in self.wrong]
+
+
+_REGISTRY: dict[str, Exercise] = {}
+
+
+def exercise(id: str, title: str, difficulty: str = "easy",
+             wrong: Sequence[Any] = ()) -> Callable[[Callable[[Any], str]], Callable[[Any], str]]:
+    """Register a checker: ``@exercise("1.2", "Cost of a 1×1 reduction", "medium", wrong=[...])``."""
+    if difficulty not in DIFFICULTIES:
+        raise ValueError(f"difficulty must be one of {DIFFICULTIES}, got {difficulty!r}")
+    parts = id.split(".")
+    if len(parts) != 2 or not all(p.isdigit() for p in parts):
+        raise ValueError(f'exercise ids look like "3.2" (chapter.number), got {id!r}')
+
+    def register(checker: Callable[[Any], str]) -> Callable[[Any], str]:
+        if id in _REGISTRY:
+            raise ValueError(f"exercise {id} is registered twice")
+        _REGISTRY[id] = Exercise(id, title, difficulty, checker, tuple(wrong))
+        return checker
+
+    return register
+
+
+def exercises(chapter: int | None = None) -> list[Exercise]:
+    """All registered exercises in reading order, or those of one chapter."""
+    found = sorted(_REGISTRY.values(), key=lambda e: tuple(int(p) for p in e.id.split(".")))
+    return [e for e in found if chapter is None or e.chapter == chapter]
+
+
+def check(id: str, answer: Any) -> bool:
+    """Check ``answer`` to exercise ``id``: print why it is right, or raise ``WrongAnswer`` saying why not."""
+    if id not in _REGISTRY:
+        known = ", ".join(e.id for e in exercises())
+        raise ValueError(f"there is no exercise {id!r}; the exercises are {known}")
+    if answer is Ellipsis:
+        raise WrongAnswer(f"Exercise {id}: replace the ... with your answer, then run the cell again.")
+    try:
+        message = _REGISTRY[id].checker(answer)
+    except WrongAnswer as wrong:
+        raise WrongAnswer(f"Exercise {id}: {wrong}") from None
+    print(f"✓ Exercise {id}: {message}")
+    return True
+
+
+# The vocabulary checkers are written in. Each raises WrongAnswer with what was expected and what was
+# given; ``what`` describes the expected quantity without giving its value away.
+
+def expect_equal(given: Any, expected: Any, what: str, hint: str = "") -> None:
+    """``given`` must equal ``expected`` (ints: exactly; also accepts a numpy or 0-d tensor value)."""
+    if isinstance(given, torch.Tensor) and given.numel() == 1:
+        given = given.item()
+    if isinstance(given, bool) or type(given) is not type(expected) and not (
+        isinstance(expected, int | float) and isinstance(given, int | float)
+    ):
+        raise WrongAnswer(f"expected {what} as {type(expected).__name__}, got {type(given).__name__} {given!r}")
+    if given != expected:
+        direction = ""
+        if isinstance(expected, int | float) and isinstance(given, int | float):
+            direction = " (too high)" if given > expected else " (too low)"
+        raise WrongAnswer(f"expected {what}; got {given!r}{direction}." + (f" Hint: {hint}" if hint else ""))
+
+
+def expect_close(given: Any, expected: float, what: str, rel: float = 1e-2, hint: str = "") -> None:
+    """``given`` must be a number within ``rel`` (relative) of ``expected``."""
+    if isinstance(given, torch.Tensor) and given.numel() == 1:
+        given = given.item()
+    if isinstance(given, bool) or not isinstance(given, int | float):
+        raise WrongAnswer(f"expected {what} as a number, got {type(given).__name__} {given!r}")
+    if not math.isclose(given, expected, rel_tol=rel):
+        direction = "too high" if given > expected else "too low"
+        raise WrongAnswer(f"expected {what} (within {rel:.0%}); got {given!r}, {direction}."
+                          + (f" Hint: {hint}" if hint else ""))
+
+
+def expect_module(given: Any, what: str) -> nn.Module:
+    """``given`` must be an ``nn.Module``."""
+    if not isinstance(given, nn.Module):
+        raise WrongAnswer(f"expected {what} (a torch.nn.Module), got {type(given).__name__}")
+    return given
+
+
+def expect_shape(given: torch.Tensor, expected: Sequence[int], what: str) -> None:
+    """``given`` must be a tensor of shape ``expected``."""
+    if not isinstance(given, torch.Tensor):
+        raise WrongAnswer(f"expected {what} as a tensor, got {type(given).__name__}")
+    if tuple(given.shape) != tuple(expected):
+        raise WrongAnswer(f"expected {what} of shape {tuple(expected)}, got shape {tuple(given.shape)}")
