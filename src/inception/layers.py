@@ -8,6 +8,7 @@ normalization in between for BN-Inception (Ioffe & Szegedy 2015, Sec. 3.2) and I
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import torch
 from torch import nn
@@ -75,3 +76,15 @@ class BasicConv2d(nn.Module):
             sh, sw = self.conv.stride
             text += f" /{sh}" if sh == sw else f" /{sh}×{sw}"
         return text
+
+
+class InceptionOutputs(NamedTuple):
+    """What a network with auxiliary classifiers returns in training mode.
+
+    ``logits`` come from the main head; ``aux_logits`` from the auxiliary heads, in the order they sit
+    in the network (GoogLeNet: after 4a, then after 4d). In eval mode the networks return ``logits``
+    alone: the auxiliary heads are discarded at inference (Szegedy et al. 2014, Sec. 5).
+    """
+
+    logits: torch.Tensor
+    aux_logits: tuple[torch.Tensor, ...]
