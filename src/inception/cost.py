@@ -96,6 +96,7 @@ _COUNTED = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear, nn.BatchNorm1d, nn.Batch
 
 
 def _layer_macs(layer: nn.Module, output: torch.Tensor) -> int:
+    """Multiply-adds of one layer for one image (torchinfo's count divided by the batch size)."""
     params = sum(p.numel() for p in layer.parameters(recurse=False))
     if isinstance(layer, nn.Conv1d | nn.Conv2d | nn.Conv3d):
         return params * prod(output.shape[2:])
@@ -126,7 +127,7 @@ def module_cost(module: nn.Module, input_size: Sequence[int]) -> Cost:
     finally:
         for h in hooks:
             h.remove()
-    return Cost(params=count_parameters(module), macs=sum(counted) // size[0])
+    return Cost(params=count_parameters(module), macs=sum(counted))
 
 
 def costs_of(model: nn.Module, input_size: Sequence[int], names: Iterable[str]) -> dict[str, Cost]:
@@ -156,7 +157,7 @@ def costs_of(model: nn.Module, input_size: Sequence[int], names: Iterable[str]) 
     finally:
         for h in hooks:
             h.remove()
-    return {n: Cost(count_parameters(submodules[n]), macs[n] // size[0]) for n in names}
+    return {n: Cost(count_parameters(submodules[n]), macs[n]) for n in names}
 
 
 def _check_module(module: object) -> None:

@@ -17,7 +17,13 @@ def check_positive_int(name: str, value: object) -> int:
 
 def pair(name: str, value: int | Sequence[int], minimum: int = 0) -> tuple[int, int]:
     """Turn an int or an (h, w) pair into a tuple of two ints ≥ ``minimum``."""
-    values = (value, value) if isinstance(value, int) and not isinstance(value, bool) else tuple(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        values = (value, value)
+    else:
+        try:
+            values = tuple(value)  # type: ignore[arg-type]
+        except TypeError:
+            values = ()
     if len(values) != 2 or any(isinstance(v, bool) or not isinstance(v, int) for v in values):
         raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
     if any(v < minimum for v in values):

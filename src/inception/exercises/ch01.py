@@ -1,0 +1,65 @@
+"""Checkers for chapter 1: the cost of a convolution, and the 1×1 convolution."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from inception.cost import conv2d_cost, conv_output_size, count_parameters
+from inception.exercises.registry import WrongAnswer, exercise, expect_close, expect_equal, expect_module
+from inception.layers import BasicConv2d
+
+
+@exercise("1.1", "Parameters of GoogLeNet's 3×3 stem convolution", "easy",
+          wrong=[9 * 64 * 192, 3 * 64 * 192 + 192, 9 * 64 * 192 * 56 * 56])
+def _stem_conv_params(answer):
+    expected = conv2d_cost(64, 192, 3, 56, padding=1).params
+    expect_equal(answer, expected, "the number of weights and biases of a 3×3 convolution from 64 to 192 channels",
+                 hint="k·k·C_in·C_out weights, plus one bias per output channel; the grid size does not matter.")
+    return f"{answer:,} parameters: 3·3·64·192 weights plus 192 biases."
+
+
+@exercise("1.2", "The first grid of Inception-v2", "easy", wrong=[150, 148, 299])
+def _first_grid(answer):
+    expected = conv_output_size(299, 3, stride=2, padding=0)
+    expect_equal(answer, expected, "the output height of a 3×3 stride-2 convolution without padding on 299 rows",
+                 hint="floor((H + 2p − k) / s) + 1.")
+    return f"{answer}: floor((299 − 3) / 2) + 1, the 149×149 grid of Rethinking's Table 1."
+
+
+@exercise("1.3", "What a 1×1 reduction saves in module 3a's 3×3 branch", "medium",
+          wrong=[1 / 1.714, 128 / 96, 1.0])
+def _reduction_ratio(answer):
+    direct = conv2d_cost(192, 128, 3, 28, padding=1, bias=False).macs
+    reduced = conv2d_cost(192, 96, 1, 28, bias=False).macs + conv2d_cost(96, 128, 3, 28, padding=1, bias=False).macs
+    expect_close(answer, direct / reduced, "the multiply-adds of the direct 3×3 divided by those of 1×1-then-3×3",
+                 hint="compute both costs with conv2d_cost(..., bias=False) and divide direct by reduced.")
+    return f"{answer:.3f}: the reduction makes the branch {answer:.2f}× cheaper."
+
+
+def _reduction_layer_wrong_bn():
+    return BasicConv2d(480, 64, 1)
+
+
+def _reduction_layer_wrong_kernel():
+    return BasicConv2d(480, 64, 3, padding=1, batch_norm=False)
+
+
+@exercise("1.4", "A 1×1 reduction layer for GoogLeNet", "medium",
+          wrong=[_reduction_layer_wrong_bn, _reduction_layer_wrong_kernel, lambda: nn.Conv2d(480, 64, 1)])
+def _reduction_layer(answer):
+    layer = expect_module(answer, "a layer that reduces 480 channels to 64")
+    x = torch.randn(2, 480, 14, 14, generator=torch.Generator().manual_seed(0))
+    try:
+        with torch.no_grad():
+            y = layer.eval()(x)
+    except Exception as error:  # the student's module failed on the input the exercise describes
+        raise WrongAnswer(f"expected a layer that accepts a (2, 480, 14, 14) tensor; it raised {error}") from None
+    if tuple(y.shape) != (2, 64, 14, 14):
+        raise WrongAnswer(f"expected an output of shape (2, 64, 14, 14), got {tuple(y.shape)}")
+    expected = conv2d_cost(480, 64, 1, 14).params
+    expect_equal(count_parameters(layer), expected, "the parameter count of a 1×1 convolution with bias and no BN",
+                 hint="GoogLeNet has no batch normalization: use batch_norm=False, and a 1×1 kernel.")
+    if (y < 0).any():
+        raise WrongAnswer("expected a ReLU after the convolution (no negative outputs), got negative values")
+    return f"a 1×1 convolution with {expected:,} parameters followed by a ReLU, as in GoogLeNet."
