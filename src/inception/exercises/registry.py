@@ -66,7 +66,7 @@ def exercises(chapter: int | None = None) -> list[Exercise]:
     return [e for e in found if chapter is None or e.chapter == chapter]
 
 
-def check(id: str, answer: Any) -> bool:
+def check(id: str, answer: Any) -> None:
     """Check ``answer`` to exercise ``id``: print why it is right, or raise ``WrongAnswer`` saying why not."""
     if id not in _REGISTRY:
         known = ", ".join(e.id for e in exercises())
@@ -78,7 +78,6 @@ def check(id: str, answer: Any) -> bool:
     except WrongAnswer as wrong:
         raise WrongAnswer(f"Exercise {id}: {wrong}") from None
     print(f"✓ Exercise {id}: {message}")
-    return True
 
 
 # The vocabulary checkers are written in. Each raises WrongAnswer with what was expected and what was
