@@ -1,0 +1,174 @@
+"""Student copies (``python -m inception.classroom``): no solution left, every checker kept, and each copy
+runs in a fresh kernel, in an empty folder, up to its first exercise."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from inception.classroom import STUDENT_TAG, exercise_labels, main, solutions, student_copy, write_student_copies
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+# A chapter's cells before its first exercise take most of its run time, and the Colab-style nbval run
+# (tests/test_colab.py) already executes those same cells. INCEPTION_STUDENT_RUN=first runs only the
+# first chapter's student copy here; the default runs every chapter's.
+RUN_ALL = os.environ.get("INCEPTION_STUDENT_RUN", "all") != "first"
+TO_RUN = NOTEBOOKS if RUN_ALL else NOTEBOOKS[:1]
+
+FENCE = "```"
+
+
+def _md(text: str):
+    return nbformat.v4.new_markdown_cell(text)
+
+
+def _code(text: str, output: str | None = None):
+    cell = nbformat.v4.new_code_cell(text)
+    if output is not None:
+        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=output)]
+    return cell
+
+
+def _toy_notebook():
+    """A chapter in miniature, written with the markup of CONTRIBUTING.md (a solution's end marker may share
+    its cell with the next exercise; a solution in prose has no checker)."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        _md("# 9. A toy chapter"),
+        _code("x = 3", None),
+        _md(f"{FENCE}{{exercise}} Square it\n:label: ex-9-1\n\n**Easy.** What is x squared?\n{FENCE}"),
+        _md(f"{FENCE}{{solution-start}} ex-9-1\n:class: dropdown\n{FENCE}"),
+        _code("from inception.exercises import check\n\nanswer = x * x  # SECRET-1\ncheck(\"9.1\", answer)",
+              "✓ Exercise 9.1: right."),
+        _md(f"{FENCE}{{solution-end}}\n{FENCE}\n\n{FENCE}{{exercise}} Cube it\n:label: ex-9-2\n\n"
+            f"**Medium.** And cubed?\n{FENCE}"),
+        _md(f"Before the solution.\n\n{FENCE}{{solution-start}} ex-9-2\n:class: dropdown\n{FENCE}"),
+        _md("Multiply once more. SECRET-3"),
+        _code("cube = x ** 3  # SECRET-2", None),
+        _code("check(\"9.2\", cube)", "✓ Exercise 9.2: right."),
+        _md(f"{FENCE}{{solution-end}}\n{FENCE}\n\n{FENCE}{{exercise}} Why odd?\n:label: ex-9-3\n\n"
+            f"**Hard (no checker).** Why is 27 odd?\n{FENCE}\n\n"
+            f"{FENCE}{{solution}} ex-9-3\n:class: dropdown\n\nSECRET-4: odd times odd.\n{FENCE}\n\nThe end."),
+    ]
+    return nb
+
+
+def _text(nb) -> str:
+    return "\n".join(c.source for c in nb.cells)
+
+
+def test_student_copy_of_a_toy_chapter():
+    nb = _toy_notebook()
+    copy = student_copy(nb)
+    text = _text(copy)
+    assert "SECRET" not in text and "{solution" not in text
+    answers = [c for c in copy.cells if STUDENT_TAG in c.metadata.get("tags", [])]
+    assert [c.source for c in answers] == [
+        'from inception.exercises import check\n\nanswer = ...  # your answer\ncheck("9.1", answer)',
+        'answer = ...  # your answer\ncheck("9.2", answer)',
+    ]
+    assert exercise_labels(copy) == ["ex-9-1", "ex-9-2", "ex-9-3"]  # the questions stay
+    assert [c.source for c in copy.cells[:3]] == [c.source for c in nb.cells[:3]]
+    assert [c.cell_type for c in copy.cells[3:]] == ["code", "markdown", "markdown", "code", "markdown"]
+    assert copy.cells[5].source == "Before the solution."
+    assert copy.cells[7].source.startswith("```{exercise} Why odd?") and copy.cells[7].source.endswith("The end.")
+    assert copy.cells[1].outputs == nb.cells[1].outputs
+    assert len({c.id for c in copy.cells}) == len(copy.cells)
+    nbformat.validate(copy)
+    assert len(nb.cells) == 11, "the chapter itself is left as it was"
+
+
+def test_student_copy_keeps_an_earlier_import_of_check():
+    nb = _toy_notebook()
+    nb.cells.insert(1, _code("from inception.exercises import check"))
+    first = next(c for c in student_copy(nb).cells if STUDENT_TAG in c.metadata.get("tags", []))
+    assert first.source == 'answer = ...  # your answer\ncheck("9.1", answer)'
+
+
+def test_clear_outputs():
+    copy = student_copy(_toy_notebook(), clear_outputs=True)
+    assert all(not c.outputs for c in copy.cells if c.cell_type == "code")
+
+
+@pytest.mark.parametrize("drop, match", [
+    (5, r"\{solution-start\} ex-9-2 before the \{solution-end\} of ex-9-1"),
+    (10, r"\{solution-start\} ex-9-2 has no \{solution-end\}"),
+    (3, r"\{solution-end\} without a \{solution-start\}"),
+])
+def test_unbalanced_solution_markup_is_an_error(drop, match):
+    nb = _toy_notebook()
+    del nb.cells[drop]
+    with pytest.raises(ValueError, match=match):
+        student_copy(nb)
+
+
+def test_command_line(tmp_path, capsys):
+    source = tmp_path / "chapters"
+    source.mkdir()
+    nbformat.write(_toy_notebook(), source / "09_toy.ipynb")
+    assert main([str(source), str(tmp_path / "student")]) == 0
+    assert "09_toy.ipynb: 2 exercises to answer" in capsys.readouterr().out
+    copy = nbformat.read(tmp_path / "student" / "09_toy.ipynb", as_version=4)
+    assert "SECRET" not in _text(copy)
+    with pytest.raises(SystemExit):
+        main([str(tmp_path / "missing.txt"), str(tmp_path / "out")])
+    assert "expected a notebook (.ipynb) or a folder of notebooks" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="refusing to overwrite"):
+        write_student_copies([source / "09_toy.ipynb"], source)
+
+
+def test_module_runs_as_a_command(tmp_path):
+    nbformat.write(_toy_notebook(), tmp_path / "09_toy.ipynb")
+    result = subprocess.run([sys.executable, "-m", "inception.classroom", str(tmp_path / "09_toy.ipynb"),
+                             str(tmp_path / "out")], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "out" / "09_toy.ipynb").exists()
+
+
+# The book's own chapters.
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_student_copy_has_no_solution(path):
+    nb = nbformat.read(path, as_version=4)
+    spans = solutions(nb)
+    copy = student_copy(nb)
+    text = _text(copy)
+    assert not re.search(r"\{solution(-start|-end)?\}", text), f"{path.name}: solution markup left"
+    hidden = [nb.cells[i].source.strip() for s in spans for i in range(s.start + 1, s.end)]
+    for source in filter(None, hidden):
+        assert all(source not in c.source for c in copy.cells), (
+            f"{path.name}: the student copy still contains solution text {source[:60]!r}")
+    answers = [c.source for c in copy.cells if STUDENT_TAG in c.metadata.get("tags", [])]
+    assert [re.search(r'check\("([\d.]+)", answer\)', a).group(1) for a in answers] == [
+        s.exercise_id for s in spans], f"{path.name}: one answer-and-check cell per exercise"
+    assert exercise_labels(copy) == exercise_labels(nb), f"{path.name}: the exercises themselves stay"
+    nbformat.validate(copy)
+
+
+@pytest.mark.parametrize("path", TO_RUN, ids=[p.name for p in TO_RUN])
+def test_student_copy_runs_up_to_its_first_exercise(path, tmp_path):
+    """Run the student copy as a student would, in an empty folder: every cell before the first exercise
+    runs without error, and the first answer cell, left as ``...``, asks the student to fill it in."""
+    copy = student_copy(nbformat.read(path, as_version=4), clear_outputs=True)
+    first = next((i for i, c in enumerate(copy.cells) if STUDENT_TAG in c.metadata.get("tags", [])), None)
+    if first is None:
+        pytest.skip(f"{path.name} has no exercise yet")
+    copy.cells = copy.cells[:first + 1]
+    client = NotebookClient(copy, timeout=600, kernel_name="python3", allow_errors=True,
+                            resources={"metadata": {"path": str(tmp_path)}})
+    client.execute()
+    for i, cell in enumerate(copy.cells[:first]):
+        errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
+        assert not errors, (f"{path.name}: student copy, cell {i} failed before the first exercise:\n"
+                            f"{cell.source[:300]}\n{errors[0].ename}: {errors[0].evalue}")
+    errors = [o for o in copy.cells[first].outputs if o.output_type == "error"]
+    assert errors and errors[0].ename == "WrongAnswer", f"{path.name}: {copy.cells[first].outputs}"
+    assert "replace the ... with your answer" in errors[0].evalue
