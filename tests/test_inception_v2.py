@@ -208,3 +208,31 @@ def test_block_level_diagram(paper):
     paper.train()
     assert "Auxiliary head Fig. 8, 1000" in mermaid_source(flowchart(paper, leaves=leaves))
     paper.eval()
+
+
+# Label smoothing (Sec. 7), written out in inception.losses
+
+def test_smooth_labels_rows():
+    from inception.losses import smooth_labels
+    q = smooth_labels(torch.tensor([2, 0]), 4, 0.1)
+    assert torch.allclose(q, torch.tensor([[0.025, 0.025, 0.925, 0.025], [0.925, 0.025, 0.025, 0.025]]))
+    assert torch.allclose(q.sum(1), torch.ones(2))
+
+
+@pytest.mark.parametrize("epsilon", [0.0, 0.1, 0.5])
+def test_label_smoothing_equals_pytorch(epsilon):
+    from inception.losses import label_smoothing_cross_entropy
+    torch.manual_seed(0)
+    logits, target = torch.randn(16, 10), torch.randint(0, 10, (16,))
+    expected = nn.CrossEntropyLoss(label_smoothing=epsilon)(logits, target)
+    assert torch.allclose(label_smoothing_cross_entropy(logits, target, epsilon), expected, atol=1e-6)
+
+
+def test_label_smoothing_rejects_bad_input():
+    from inception.losses import label_smoothing_cross_entropy, smooth_labels
+    with pytest.raises(ValueError, match=r"labels must lie in \[0, 3\], got labels from 0 to 4"):
+        smooth_labels(torch.tensor([0, 4]), 4)
+    with pytest.raises(ValueError, match=r"epsilon must be in \[0, 1\), got 1.0"):
+        smooth_labels(torch.tensor([0]), 4, 1.0)
+    with pytest.raises(ValueError, match=r"expected targets of shape \(2,\)"):
+        label_smoothing_cross_entropy(torch.randn(2, 4), torch.tensor([0, 1, 2]))

@@ -39,3 +39,44 @@ def auxiliary_loss(outputs: torch.Tensor | InceptionOutputs, target: torch.Tenso
 
 
 __all__ = ["auxiliary_loss"]
+
+
+# Label smoothing, written out (Szegedy et al. 2016, Sec. 7, "Model Regularization via Label Smoothing").
+
+def smooth_labels(target: torch.Tensor, num_classes: int, epsilon: float = 0.1) -> torch.Tensor:
+    """The smoothed target distribution q'(k) = (1 − ε)·δ(k, y) + ε / K for each label y.
+
+    Returns a float tensor of shape (N, K) whose rows sum to 1: the true class gets 1 − ε + ε/K, every
+    other class ε/K (with K = 1000 and ε = 0.1: 0.9001 and 0.0001). This is the paper's q'(k) with the
+    uniform prior u(k) = 1/K, and what ``nn.CrossEntropyLoss(label_smoothing=ε)`` uses.
+    """
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
+        raise ValueError(f"num_classes must be a positive integer, got {num_classes!r}")
+    if not 0.0 <= epsilon < 1.0:
+        raise ValueError(f"epsilon must be in [0, 1), got {epsilon}")
+    if not isinstance(target, torch.Tensor) or target.dim() != 1 or target.dtype not in (torch.int64, torch.int32):
+        raise ValueError(f"target must be a 1-d tensor of integer class labels, got "
+                         f"{type(target).__name__} {getattr(target, 'shape', '')}")
+    if target.numel() and (target.min() < 0 or target.max() >= num_classes):
+        raise ValueError(f"labels must lie in [0, {num_classes - 1}], got labels from {target.min().item()} "
+                         f"to {target.max().item()}")
+    one_hot = F.one_hot(target.long(), num_classes).float()
+    return (1.0 - epsilon) * one_hot + epsilon / num_classes
+
+
+def label_smoothing_cross_entropy(logits: torch.Tensor, target: torch.Tensor, epsilon: float = 0.1) -> torch.Tensor:
+    """Cross-entropy against smoothed labels, averaged over the batch: −Σ_k q'(k) log p(k).
+
+    Equal to ``nn.CrossEntropyLoss(label_smoothing=epsilon)(logits, target)``; ``epsilon = 0`` gives the
+    ordinary cross-entropy.
+    """
+    if not isinstance(logits, torch.Tensor) or logits.dim() != 2:
+        raise ValueError(f"logits must be a tensor of shape (N, classes), got {getattr(logits, 'shape', logits)!r}")
+    if not isinstance(target, torch.Tensor) or target.shape != logits.shape[:1]:
+        raise ValueError(f"expected targets of shape ({logits.shape[0]},) for logits of shape "
+                         f"{tuple(logits.shape)}, got {getattr(target, 'shape', target)!r}")
+    q = smooth_labels(target, logits.shape[1], epsilon)
+    return -(q * F.log_softmax(logits, dim=1)).sum(dim=1).mean()
+
+
+__all__ += ["label_smoothing_cross_entropy", "smooth_labels"]
