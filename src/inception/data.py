@@ -1,0 +1,189 @@
+"""Real handwritten digits for every training run in the book, with nothing to download.
+
+scikit-learn ships the test set of the UCI "Optical Recognition of Handwritten Digits" data:
+1,797 images of 8×8 pixels with 17 grey levels (0 to 16), written by 43 people, labels 0 to 9.
+This module turns them into PyTorch datasets and loaders:
+
+- a fixed, stratified train/test split (every digit in the same proportion on both sides);
+- normalization with the mean and standard deviation of the *training* images only;
+- optional upscaling by bilinear interpolation, for networks whose stem shrinks small images away;
+- optional light augmentation (small random shifts and rotations, written with torch ops).
+
+    >>> train, test = digits_datasets(image_size=32)
+    >>> len(train), len(test), tuple(train[0][0].shape)
+    (1437, 360, (1, 32, 32))
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+from torch.utils.data import DataLoader, Dataset
+
+from inception.validation import check_positive_int
+
+NUM_CLASSES = 10
+CLASSES = tuple(str(d) for d in range(NUM_CLASSES))
+
+
+def _check_fraction(name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 < value < 1.0:
+        raise ValueError(f"{name} must be a number strictly between 0 and 1, got {value!r}")
+    return float(value)
+
+
+def augment_batch(images: torch.Tensor, max_shift: float = 0.1, max_rotation: float = 10.0,
+                  background: float = 0.0, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Shift each image by up to ``max_shift`` of its size and rotate it by up to ``max_rotation`` degrees.
+
+    One random affine transform per image (``F.affine_grid`` + bilinear ``F.grid_sample``); pixels that
+    come in from outside the image get the ``background`` value. ``images`` is (N, C, H, W).
+    """
+    if not isinstance(images, torch.Tensor) or images.dim() != 4:
+        shape = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
+        raise ValueError(f"augment_batch expects images of shape (N, C, H, W), got {shape}")
+    if not 0.0 <= max_shift < 1.0:
+        raise ValueError(f"max_shift must be in [0, 1) (a fraction of the image size), got {max_shift}")
+    if not 0.0 <= max_rotation <= 180.0:
+        raise ValueError(f"max_rotation must be in [0, 180] degrees, got {max_rotation}")
+    n = images.shape[0]
+    angle = (torch.rand(n, generator=generator) * 2 - 1) * math.radians(max_rotation)
+    # affine_grid works in [-1, 1] coordinates: a shift of a fraction s of the image is 2s.
+    shift = (torch.rand(n, 2, generator=generator) * 2 - 1) * 2 * max_shift
+    cos, sin = torch.cos(angle), torch.sin(angle)
+    theta = torch.stack([torch.stack([cos, -sin, shift[:, 0]], dim=1),
+                         torch.stack([sin, cos, shift[:, 1]], dim=1)], dim=1).to(images.dtype)
+    grid = F.affine_grid(theta, list(images.shape), align_corners=False)
+    moved = F.grid_sample(images - background, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    return moved + background
+
+
+class DigitsDataset(Dataset):
+    """Images (N, C, H, W) and labels (N,) held in memory, optionally augmented on the fly.
+
+    ``background`` is the value of an empty pixel after normalization: augmentation fills the pixels
+    that a shift or a rotation brings in with it. ``mean`` and ``std`` undo the normalization
+    (``image * std + mean`` gives back the 0-16 grey levels, upscaled).
+    """
+
+    def __init__(self, images: torch.Tensor, labels: torch.Tensor, augment: bool = False,
+                 mean: float = 0.0, std: float = 1.0, max_shift: float = 0.1, max_rotation: float = 10.0) -> None:
+        if not isinstance(images, torch.Tensor) or images.dim() != 4:
+            raise ValueError("DigitsDataset expects images as a tensor of shape (N, C, H, W), got "
+                             f"{tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__}")
+        if not isinstance(labels, torch.Tensor) or labels.shape != images.shape[:1]:
+            raise ValueError(f"DigitsDataset expects one label per image, got {images.shape[0]} images and "
+                             f"labels of shape {tuple(labels.shape) if isinstance(labels, torch.Tensor) else labels}")
+        self.images = images
+        self.labels = labels.long()
+        self.augment = bool(augment)
+        self.mean, self.std = float(mean), float(std)
+        self.background = -self.mean / self.std
+        self.max_shift, self.max_rotation = max_shift, max_rotation
+
+    def __len__(self) -> int:
+        return self.images.shape[0]
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        image = self.images[index]
+        if self.augment:
+            image = augment_batch(image.unsqueeze(0), self.max_shift, self.max_rotation, self.background)[0]
+        return image, int(self.labels[index])
+
+    @property
+    def image_size(self) -> int:
+        return self.images.shape[-1]
+
+    @property
+    def channels(self) -> int:
+        return self.images.shape[1]
+
+    def denormalize(self, images: torch.Tensor) -> torch.Tensor:
+        """Back to grey levels 0-16 (for plots)."""
+        return images * self.std + self.mean
+
+    def __repr__(self) -> str:
+        c, h, w = self.images.shape[1:]
+        return (f"DigitsDataset({len(self)} images of {c}×{h}×{w}, {NUM_CLASSES} classes, "
+                f"augment={self.augment})")
+
+
+def _split(n_test: float, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    digits = load_digits()
+    images = digits.images.astype(np.float32)  # (1797, 8, 8), grey levels 0..16
+    return train_test_split(images, digits.target, test_size=n_test, stratify=digits.target, random_state=seed)
+
+
+def digits_datasets(image_size: int = 8, channels: int = 1, augment: bool = False, test_fraction: float = 0.2,
+                    seed: int = 0) -> tuple[DigitsDataset, DigitsDataset]:
+    """The digits as a (train, test) pair of :class:`DigitsDataset`.
+
+    Args:
+        image_size: side of the images the network gets; 8 is the original size, larger sizes are
+            bilinear upscalings (no new detail, only more pixels for a stem to shrink).
+        channels: 1 (grey) or more: the grey channel repeated, for networks built for RGB input.
+        augment: random shifts (up to 10% of the size) and rotations (up to 10°) of the training images.
+            The test images are never augmented.
+        test_fraction: share of the 1,797 images held out, stratified by digit (0.2 → 1,437 / 360).
+        seed: fixes the split.
+    """
+    check_positive_int("image_size", image_size)
+    check_positive_int("channels", channels)
+    if image_size < 8:
+        raise ValueError(f"image_size must be at least 8 (the digits are 8×8 pixels), got {image_size}")
+    test_fraction = _check_fraction("test_fraction", test_fraction)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ValueError(f"seed must be an int, got {seed!r}")
+    x_train, x_test, y_train, y_test = _split(test_fraction, seed)
+
+    def upscale(x: np.ndarray) -> torch.Tensor:
+        t = torch.from_numpy(x).unsqueeze(1)  # (N, 1, 8, 8)
+        if image_size != 8:
+            t = F.interpolate(t, size=(image_size, image_size), mode="bilinear", align_corners=False)
+        return t
+
+    big_train, big_test = upscale(x_train), upscale(x_test)
+    # Statistics of the training images only, as the network will see them (after upscaling).
+    mean, std = big_train.mean().item(), big_train.std().item()
+
+    def normalize(t: torch.Tensor) -> torch.Tensor:
+        return ((t - mean) / std).expand(-1, channels, -1, -1).contiguous()
+
+    train = DigitsDataset(normalize(big_train), torch.from_numpy(y_train), augment, mean, std)
+    test = DigitsDataset(normalize(big_test), torch.from_numpy(y_test), False, mean, std)
+    return train, test
+
+
+def digits_loaders(batch_size: int = 64, image_size: int = 8, channels: int = 1, augment: bool = False,
+                   test_fraction: float = 0.2, seed: int = 0, distributed: bool = False,
+                   test_batch_size: int = 256) -> tuple[DataLoader, DataLoader]:
+    """(train, test) loaders over :func:`digits_datasets`.
+
+    ``seed`` fixes the split. The training loader reshuffles every epoch from PyTorch's global random
+    generator, which ``inception.training.fit`` seeds: two runs with the same seed see the same batches,
+    even when they share the loaders. With ``distributed=True`` (under ``torchrun``) it uses a
+    ``DistributedSampler``: each process gets its own share of every epoch; call
+    ``loader.sampler.set_epoch(epoch)`` each epoch (``inception.training.fit`` does). The test loader
+    is not split: every process evaluates the whole test set.
+    """
+    check_positive_int("batch_size", batch_size)
+    check_positive_int("test_batch_size", test_batch_size)
+    train, test = digits_datasets(image_size, channels, augment, test_fraction, seed)
+    if distributed:
+        from torch.utils.data.distributed import DistributedSampler
+
+        sampler = DistributedSampler(train, shuffle=True, seed=seed)
+        train_loader = DataLoader(train, batch_size=batch_size, sampler=sampler)
+    else:
+        train_loader = DataLoader(train, batch_size=batch_size, shuffle=True)
+    test_loader = DataLoader(test, batch_size=test_batch_size, shuffle=False)
+    return train_loader, test_loader
+
+
+__all__ = ["CLASSES", "NUM_CLASSES", "DigitsDataset", "augment_batch", "digits_datasets", "digits_loaders"]
