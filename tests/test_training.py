@@ -186,3 +186,39 @@ def test_bad_inputs(small_loaders, tmp_path):
         make_optimizer(TinyNet(), momentum=-0.9)
     with pytest.raises(ValueError, match="accuracy must be a fraction"):
         steps_to_reach(History(), 98)
+
+
+# The figures of a training run (inception.plots).
+
+def test_plots(small_loaders):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from inception import plots
+
+    model = TinyNet()
+    history = fit(model, *small_loaders, epochs=2, progress=False, eval_every=4)
+    assert len(plots.training_curves(history).axes) == 2
+    assert len(plots.training_curves({"a": history, "b": history}, steps=True).axes) == 1
+    logits, targets = predict(model, small_loaders[1])
+    counts = plots.confusion(targets, logits.argmax(1))
+    assert counts.shape == (10, 10) and counts.sum() == 100 and counts.trace() == (logits.argmax(1) == targets).sum()
+    plots.confusion_matrix(targets, logits.argmax(1))
+    plots.misclassified(model, small_loaders[1], n=5)
+    image = small_loaders[1].dataset[0][0]
+    maps = plots.feature_maps(model, image, ["features.2", "features.6"], channels=4)
+    assert maps["features.2"].shape == (4, 8, 8) and maps["features.6"].shape == (4, 4, 4)
+    assert len(plots.plot_feature_maps(model, image, ["features.2", "features.6"], channels=4).axes) == 10
+    plt.close("all")
+    with pytest.raises(ValueError, match="no submodule named"):
+        plots.feature_maps(model, image, ["conv9"])
+    with pytest.raises(ValueError, match=r"one image of shape \(C, H, W\)"):
+        plots.feature_maps(model, image[None], ["features.2"])
+    with pytest.raises(ValueError, match="expected a History"):
+        plots.training_curves([history])
+    with pytest.raises(ValueError, match="no per-step evaluations"):
+        plots.training_curves(History(epoch=[1]), steps=True)
+    with pytest.raises(ValueError, match="same shape"):
+        plots.confusion(targets, targets[:3])
