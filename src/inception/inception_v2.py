@@ -137,10 +137,12 @@ class InceptionFig7(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_image_batch(x, self.in_channels, 1, type(self).__name__)
+        b1 = self.branch1(x)
         b2 = self.branch2(x)
+        b2 = [self.branch2a(b2), self.branch2b(b2)]
         b3 = self.branch3(x)
-        return _cat([self.branch1(x), self.branch2a(b2), self.branch2b(b2), self.branch3a(b3),
-                     self.branch3b(b3), self.branch4(x)])
+        b3 = [self.branch3a(b3), self.branch3b(b3)]
+        return _cat([b1, *b2, *b3, self.branch4(x)])
 
     def diagram_label(self) -> str:
         return f"Inception Fig. 7, {self.out_channels}"
