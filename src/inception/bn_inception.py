@@ -189,8 +189,8 @@ class BNInception(nn.Module):
         self.inception4e = BNInceptionReduction(608, *f["4e"][1:5], name="4e")
         self.inception5a = BNInceptionModule(1056, *f["5a"], name="5a")
         self.inception5b = BNInceptionModule(1024, *f["5b"], name="5b")
-        self.aux1 = InceptionAux(576, num_classes, batch_norm=True, name="aux1") if aux_logits else None
-        self.aux2 = InceptionAux(608, num_classes, batch_norm=True, name="aux2") if aux_logits else None
+        self.aux1 = InceptionAux(576, num_classes, batch_norm=True, name="after 4a") if aux_logits else None
+        self.aux2 = InceptionAux(608, num_classes, batch_norm=True, name="after 4d") if aux_logits else None
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.fc = nn.Linear(1024, num_classes)
 
