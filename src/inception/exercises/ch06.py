@@ -72,8 +72,8 @@ def check_6_2(answer: object) -> str:
     error = ((kernel[0, 0] - SMOOTHING_5X5).norm() / SMOOTHING_5X5.norm()).item()
     if error > 1e-4:
         total = kernel.sum().item()
-        raise WrongAnswer(f"the stack's equivalent 5×5 kernel is off by {error:.1%} of the target's size "
-                          f"(its weights sum to {total:.4g}; a blur's weights sum to 1)")
+        raise WrongAnswer(f"expected the stack's equivalent 5×5 kernel to be the binomial blur; it is off by "
+                          f"{error:.1%} of the blur's size (its weights sum to {total:.4g}; a blur's sum to 1)")
     return "the kernel is separable (rank 1), so 10 weights do the work of 25."
 
 
@@ -123,6 +123,6 @@ def check_6_4(answer: object) -> str:
             hint = ""
             if torch.allclose(given.to(expected.dtype).flip(-1, -2), expected, atol=1e-6):
                 hint = " It is the right kernel turned by 180°: conv2d correlates, it does not flip."
-            raise WrongAnswer("compose(a, b) does not match what conv2d with a, then conv2d with b, computes "
-                              "on random kernels." + hint)
+            raise WrongAnswer("expected compose(a, b) to equal what conv2d with a, then conv2d with b, computes; "
+                              "on random kernels it does not." + hint)
     return "stacking two correlations with a and b is one correlation with a's full convolution with b."
