@@ -1,0 +1,404 @@
+"""The published site, opened page by page in a real browser.
+
+The book is built with ``jupyter-book build`` (warnings are errors) into a temporary folder, served on
+127.0.0.1, and every page is opened in headless Chromium (Debian's ``chromium``, driven by Playwright's
+Python package; no browser is downloaded). On every page:
+
+* every mermaid diagram, those in hidden solutions included, renders to an SVG without "Syntax error";
+  mermaid.js comes from the npm package in ``tests/site`` (the machine is offline), served in place of
+  the CDN address the page asks for, at the version ``_config.yml`` configures;
+* every torchinfo table and every figure of the chapter's notebook is on the page, figures loaded;
+* the browser logs no console error and no uncaught exception (requests to other hosts, such as the
+  MathJax CDN, are refused and do not count unless they break something);
+* every link within the site leads to a page that exists, and to an anchor on it that exists;
+* a chapter's Colab launch button opens that chapter's notebook on the repository in ``_config.yml``;
+* exercise solutions are hidden until their dropdown is clicked.
+
+The search page finds a chapter. Setup: ``bash .ci/setup_browser.sh``. Without Chromium, Playwright or
+the npm mermaid, the browser test is skipped with a message saying what is missing, except in CI
+(``CI`` set), where it fails.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+from collections import Counter
+from html import unescape
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import nbformat
+import pytest
+import yaml
+
+from inception.classroom import prose_solutions, solutions
+
+ROOT = Path(__file__).resolve().parents[1]
+SITE = ROOT / "tests" / "site"
+MERMAID_DIST = SITE / "node_modules" / "mermaid" / "dist"
+CHROMIUM = Path(os.environ.get("INCEPTION_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CDN_MERMAID = re.compile(r"https://cdn\.jsdelivr\.net/npm/mermaid@(?P<version>[^/]+)/dist/(?P<file>[^?#]+)")
+CONTENT_TYPES = {".mjs": "text/javascript", ".js": "text/javascript", ".map": "application/json",
+                 ".css": "text/css"}
+COLAB = "https://colab.research.google.com"
+TORCHINFO_TABLE = "Total params:"
+SKIP_PAGES = {"genindex.html", "search.html"}
+DIAGRAM_TIMEOUT_MS = 20_000
+# Console errors of the site's third-party machinery that are known, harmless, and not ours to fix; each
+# is matched exactly, so any other error still fails the test.
+KNOWN_CONSOLE_ERRORS = {
+    # Sphinx 7.4 adds sphinx-thebe's inline config script twice (the copy added while reading has filename
+    # None, the one from the registry ""), so the second `const` is a redeclaration. The first copy runs.
+    "uncaught exception: Identifier 'THEBE_JS_URL' has already been declared",
+    # pydata-sphinx-theme reads the theme mode from localStorage, empty on a reader's first visit, logs
+    # this and falls back to "auto", which is what it should do.
+    "console error: Got invalid theme mode: . Resetting to auto.",
+}
+
+CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
+
+
+def _toc_files() -> list[str]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+    for part in toc.get("parts", []):
+        files += [c["file"] for c in part.get("chapters", [])]
+    return files
+
+
+def _missing_tools() -> list[str]:
+    missing = []
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        missing.append("the Python package playwright (pip install the version in requirements.txt)")
+    if not CHROMIUM.exists():
+        missing.append(f"Chromium at {CHROMIUM} (Debian: apt-get install chromium)")
+    if not (MERMAID_DIST / "mermaid.esm.min.mjs").exists():
+        missing.append(f"npm's mermaid in {MERMAID_DIST.parent.relative_to(ROOT)} "
+                       "(npm install --prefix tests/site)")
+    return missing
+
+
+def _require_browser() -> None:
+    missing = _missing_tools()
+    if missing:
+        message = ("the site test needs " + "; ".join(missing) + ". `bash .ci/setup_browser.sh` installs all "
+                   "of them.")
+        if os.environ.get("CI"):
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory) -> Path:
+    """The book, built from the checkout into a temporary folder with warnings as errors."""
+    out = tmp_path_factory.mktemp("site")
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("jupyter-book")), "build", str(ROOT), "--path-output", str(out), "-W", "-n",
+         "--keep-going"],
+        capture_output=True, text=True, timeout=600, cwd=ROOT)
+    if result.returncode != 0:
+        pytest.fail(f"jupyter-book build failed ({result.returncode}):\n{result.stdout[-6000:]}\n"
+                    f"{result.stderr[-6000:]}", pytrace=False)
+    html = out / "_build" / "html"
+    assert (html / "index.html").exists(), f"no index.html in {html}"
+    return html
+
+
+def test_book_builds_without_warnings(built_site):
+    pages = {p.relative_to(built_site).with_suffix("").as_posix() for p in built_site.rglob("*.html")}
+    missing = [f for f in _toc_files() if Path(f).with_suffix("").as_posix() not in pages]
+    assert not missing, f"pages of _toc.yml missing from the site: {missing}"
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture(scope="session")
+def served_site(built_site):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                             functools.partial(_QuietHandler, directory=str(built_site)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+class _Browser:
+    """One Chromium for the test, with requests to the CDN's mermaid served from npm's copy."""
+
+    def __init__(self, origin: str) -> None:
+        from playwright.sync_api import sync_playwright
+
+        self.origin = origin
+        self.refused: Counter[str] = Counter()
+        self._playwright = sync_playwright().start()
+        self.browser = self._playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
+                                                        headless=True)
+        self.context = self.browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
+        self.context.route("**/*", self._route)
+
+    def _route(self, route) -> None:
+        url = route.request.url
+        if url.startswith(self.origin + "/") or url == self.origin:
+            route.continue_()
+            return
+        cdn = CDN_MERMAID.match(url)
+        if cdn:
+            local = (MERMAID_DIST / cdn["file"]).resolve()
+            if local.is_relative_to(MERMAID_DIST.resolve()) and local.is_file():
+                route.fulfill(path=str(local), status=200,
+                              content_type=CONTENT_TYPES.get(local.suffix, "application/octet-stream"),
+                              headers={"Access-Control-Allow-Origin": "*"})
+                return
+        self.refused[urlsplit(url).netloc] += 1
+        route.abort()
+
+    def close(self) -> None:
+        self.context.close()
+        self.browser.close()
+        self._playwright.stop()
+
+
+def _page_errors(page, origin: str) -> list[str]:
+    errors: list[str] = []
+
+    def on_console(message) -> None:
+        if message.type != "error":
+            return
+        where = (message.location or {}).get("url", "")
+        if message.text.startswith("Failed to load resource") and not where.startswith(origin):
+            return  # a refused request to another host, counted in the summary
+        if f"console error: {message.text}" not in KNOWN_CONSOLE_ERRORS:
+            errors.append(f"console error: {message.text} ({where})")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: errors.append(f"uncaught exception: {error}")
+            if f"uncaught exception: {error}" not in KNOWN_CONSOLE_ERRORS else None)
+    page.on("requestfailed", lambda request: errors.append(f"failed request: {request.url}")
+            if request.url.startswith(origin) else None)
+    page.on("response", lambda response: errors.append(f"HTTP {response.status}: {response.url}")
+            if response.status >= 400 and response.url.startswith(origin) else None)
+    return errors
+
+
+def _notebook_expectations(notebook: Path) -> dict[str, int]:
+    """How many mermaid diagrams, torchinfo tables, figures and solutions the notebook has, as stored."""
+    nb = nbformat.read(notebook, as_version=4)
+    counts = Counter(solutions=len(solutions(nb)) + len(prose_solutions(nb)))
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            counts["diagrams"] += len(re.findall(r"^[ \t]*```+\s*\{?mermaid\}?", cell.source, re.M))
+            continue
+        if cell.cell_type != "code":
+            continue
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            markdown = data.get("text/markdown", "")
+            counts["diagrams"] += len(re.findall(r"^```+\s*\{?mermaid\}?", markdown, re.M))
+            text = output.get("text", "") + data.get("text/plain", "")
+            counts["tables"] += text.count(TORCHINFO_TABLE) if "text/markdown" not in data else 0
+            counts["figures"] += int("image/png" in data or "image/svg+xml" in data or "image/jpeg" in data)
+    return counts
+
+
+JS_PAGE_FACTS = """() => {
+  const visible = (el) => el.checkVisibility({opacityProperty: true, visibilityProperty: true})
+                          && el.getBoundingClientRect().height > 0;
+  return {
+    links: [...document.querySelectorAll('a[href]')].map(a => a.href),
+    colab: [...document.querySelectorAll('a[href^="https://colab.research.google.com"]')].map(a => a.href),
+    tables: [...document.querySelectorAll('.cell_output pre, .output pre')]
+              .filter(pre => pre.textContent.includes('Total params:')).length,
+    figures: [...document.querySelectorAll('.cell_output img, .output img')]
+              .map(img => ({src: img.src, ok: img.complete && img.naturalWidth > 0})),
+    diagrams: document.querySelectorAll('pre.mermaid, div.mermaid').length,
+    solutions: [...document.querySelectorAll('div.solution')].map(s => ({
+      id: s.id,
+      shown: [...s.children].filter(c => !c.classList.contains('admonition-title'))
+                            .some(c => visible(c)),
+    })),
+  };
+}"""
+
+JS_DIAGRAMS = """() => [...document.querySelectorAll('pre.mermaid, div.mermaid')].map(el => ({
+  processed: el.getAttribute('data-processed') === 'true',
+  failed: el.hasAttribute('data-mermaid-render-failed'),
+  svg: !!el.querySelector('svg'),
+  text: el.textContent.slice(0, 200),
+  syntaxError: /Syntax error/i.test(el.textContent),
+}))"""
+
+
+def _open_solutions(page) -> None:
+    """Click every solution dropdown open, as a reader would."""
+    for solution in page.locator("div.solution").all():
+        solution.scroll_into_view_if_needed()
+        button = solution.locator("button.toggle-button")
+        if button.count():
+            button.first.click()
+
+
+def _wait_for_diagrams(page) -> list[dict]:
+    """Bring each diagram into view (hidden ones render when they become visible) and wait for it."""
+    diagrams = page.locator("pre.mermaid, div.mermaid")
+    for i in range(diagrams.count()):
+        diagrams.nth(i).scroll_into_view_if_needed()
+        try:
+            page.wait_for_function(
+                """(i) => { const el = document.querySelectorAll('pre.mermaid, div.mermaid')[i];
+                          return el.getAttribute('data-processed') === 'true' && el.querySelector('svg')
+                                 || el.hasAttribute('data-mermaid-render-failed'); }""",
+                arg=i, timeout=DIAGRAM_TIMEOUT_MS)
+        except Exception:  # noqa: BLE001 - reported below with the diagram's text
+            pass
+    return page.evaluate(JS_DIAGRAMS)
+
+
+class _LinkChecker:
+    def __init__(self, site: Path, origin: str) -> None:
+        self.site, self.origin = site, origin
+        self._ids: dict[Path, set[str]] = {}
+
+    def _ids_of(self, path: Path) -> set[str]:
+        if path not in self._ids:
+            text = path.read_text(errors="replace") if path.suffix == ".html" else ""
+            self._ids[path] = {unescape(m) for m in re.findall(r'\sid="([^"]+)"', text)}
+        return self._ids[path]
+
+    def broken(self, url: str) -> str | None:
+        if not url.startswith(self.origin):
+            return None
+        parts = urlsplit(url)
+        path = self.site / unquote(parts.path).lstrip("/")
+        if path.is_dir():
+            path = path / "index.html"
+        if not path.is_file():
+            return f"{url}: no such page"
+        if parts.fragment and path.suffix == ".html" and unquote(parts.fragment) not in self._ids_of(path):
+            return f"{url}: no anchor #{unquote(parts.fragment)}"
+        return None
+
+
+def _report(config, line: str) -> None:
+    """Show ``line`` in pytest's terminal summary (visible without -s, in CI's log)."""
+
+    class Reporter:
+        def pytest_terminal_summary(self, terminalreporter):
+            terminalreporter.write_sep("-", "site test")
+            terminalreporter.write_line(line)
+
+    config.pluginmanager.register(Reporter(), "inception-site-report")
+
+
+def test_every_page_in_a_browser(served_site, built_site, request):
+    _require_browser()
+    assert (MERMAID_DIST.parent / "package.json").exists()
+    local_version = json.loads((MERMAID_DIST.parent / "package.json").read_text())["version"]
+    configured = str(CONFIG["sphinx"]["config"]["mermaid_version"])
+    assert local_version == configured, (
+        f"tests/site has mermaid {local_version}, the book loads {configured}: update tests/site/package.json")
+
+    repository = CONFIG["repository"]
+    repo = repository["url"].removeprefix("https://github.com/").rstrip("/")
+    branch = repository.get("branch", "main")
+    pages = sorted(p for p in built_site.rglob("*.html")
+                   if p.relative_to(built_site).parts[0] not in ("_static", "_sources", "_images")
+                   and p.name not in SKIP_PAGES)
+    links = _LinkChecker(built_site, served_site)
+    browser = _Browser(served_site)
+    problems: list[str] = []
+    totals = Counter()
+    try:
+        page = browser.context.new_page()
+        for path in pages:
+            rel = path.relative_to(built_site).as_posix()
+            redirect = re.search(r'http-equiv="refresh"\s+content="\d+;\s*url=([^"]+)"', path.read_text(), re.I)
+            if redirect:  # the site's index.html forwards to the first page
+                target = f"{served_site}/{Path(rel).parent.as_posix()}/{redirect[1]}".replace("/./", "/")
+                problems += [f"{rel}: broken redirect {b}" for b in filter(None, [links.broken(target)])]
+                totals["redirects"] += 1
+                continue
+            errors = _page_errors(page, served_site)
+            page.goto(f"{served_site}/{rel}", wait_until="load")
+            facts = page.evaluate(JS_PAGE_FACTS)
+            notebook = ROOT / Path(rel).with_suffix(".ipynb")
+
+            # Solutions hidden until clicked, then shown.
+            hidden = [s["id"] for s in facts["solutions"] if s["shown"]]
+            problems += [f"{rel}: solution {i} is visible before it is clicked" for i in hidden]
+            _open_solutions(page)
+            page.wait_for_timeout(400)  # the dropdown's opening transition
+            after = page.evaluate(JS_PAGE_FACTS)["solutions"]
+            problems += [f"{rel}: solution {s['id']} stays hidden when clicked" for s in after if not s["shown"]]
+
+            diagrams = _wait_for_diagrams(page)
+            for d in diagrams:
+                if d["syntaxError"] or d["failed"] or not (d["processed"] and d["svg"]):
+                    why = "syntax error" if d["syntaxError"] else "no SVG"
+                    problems.append(f"{rel}: a mermaid diagram did not render ({why}): {d['text'][:120]!r}")
+            facts = page.evaluate(JS_PAGE_FACTS)
+            problems += [f"{rel}: figure not loaded: {f['src']}" for f in facts["figures"] if not f["ok"]]
+            problems += [f"{rel}: broken link {b}" for b in filter(None, map(links.broken, set(facts["links"])))]
+
+            if notebook.exists():
+                expected = _notebook_expectations(notebook)
+                for what, found in (("diagrams", len(diagrams)), ("tables", facts["tables"]),
+                                    ("figures", len(facts["figures"])), ("solutions", len(after))):
+                    if found < expected[what]:
+                        problems.append(f"{rel}: the notebook has {expected[what]} {what}, the page shows {found}")
+                colab = f"{COLAB}/github/{repo}/blob/{branch}/{Path(rel).with_suffix('.ipynb').as_posix()}"
+                if colab not in facts["colab"]:
+                    problems.append(f"{rel}: Colab button {facts['colab'] or 'missing'}, expected {colab}")
+                totals["chapters"] += 1
+            totals["pages"] += 1
+            totals["diagrams"] += len(diagrams)
+            totals["tables"] += facts["tables"]
+            totals["figures"] += len(facts["figures"])
+            totals["solutions"] += len(after)
+            page.wait_for_timeout(100)  # late console errors
+            problems += [f"{rel}: {e}" for e in errors]
+            page.close()
+            page = browser.context.new_page()
+
+        # Search finds the first chapter by a word of its title.
+        chapters = sorted(p for p in pages if (ROOT / p.relative_to(built_site).with_suffix(".ipynb")).exists())
+        if chapters:
+            target = chapters[0].relative_to(built_site).as_posix()
+            title = nbformat.read(ROOT / Path(target).with_suffix(".ipynb"), as_version=4).cells[0].source
+            word = max(re.findall(r"[A-Za-z]{5,}", title.splitlines()[0]), key=len)
+            errors = _page_errors(page, served_site)
+            page.goto(f"{served_site}/search.html?q={word}", wait_until="load")
+            try:
+                page.wait_for_selector("ul.search li a", timeout=20_000)
+            except Exception:  # noqa: BLE001
+                problems.append(f"search for {word!r} found nothing")
+            found = page.eval_on_selector_all("ul.search li a", "as => as.map(a => a.href)")
+            if not any(target in unquote(h) for h in found):
+                problems.append(f"search for {word!r} does not find {target}: {found[:5]}")
+            problems += [f"search.html: {e}" for e in errors]
+            totals["searches"] += 1
+    finally:
+        browser.close()
+
+    summary = (f"site test: {totals['pages']} pages ({totals['chapters']} chapters), {totals['diagrams']} mermaid "
+               f"diagrams, {totals['tables']} torchinfo tables, {totals['figures']} figures, "
+               f"{totals['solutions']} hidden solutions, {totals['searches']} search checked; requests to "
+               f"other hosts refused: {dict(browser.refused) or 'none'}")
+    _report(request.config, summary)
+    print(summary)
+    assert not problems, f"{len(problems)} problems on the site:\n" + "\n".join(problems)
+    assert totals["pages"] and totals["searches"], totals
