@@ -20,7 +20,7 @@ import math
 import os
 import random
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -247,7 +247,8 @@ def fit(model: nn.Module, train_loader: DataLoader, test_loader: DataLoader | No
         optimizer: str = "sgd", lr: float = 0.05, momentum: float = 0.9, weight_decay: float = 0.0,
         schedule: str | None = None, aux_weight: float = 0.3, label_smoothing: float = 0.0, seed: int = 0,
         progress: bool = True, eval_every: int | None = None, checkpoint: str | os.PathLike | None = None,
-        resume: bool = False, config: dict | None = None, device: str | torch.device = "cpu") -> History:
+        resume: bool = False, config: dict | None = None, device: str | torch.device = "cpu",
+        callback: Callable[[History], None] | None = None) -> History:
     """Train ``model`` for ``epochs`` epochs; return a :class:`History`.
 
     Args:
@@ -272,6 +273,7 @@ def fit(model: nn.Module, train_loader: DataLoader, test_loader: DataLoader | No
         config: a dict saved in the checkpoint, e.g. the network's configuration; a resumed run must
             have the same one.
         device: where to train (``"cpu"``, ``"cuda"``, ...).
+        callback: called with the history after every epoch, on process 0 only (e.g. to write metrics).
 
     Returns the history, with the model in eval mode. With the same seed, model and loaders, two runs
     give the same history on the CPU, and a resumed run the same as one that was never stopped.
@@ -289,6 +291,8 @@ def fit(model: nn.Module, train_loader: DataLoader, test_loader: DataLoader | No
         raise ValueError("eval_every needs a test_loader to evaluate on")
     if resume and checkpoint is None:
         raise ValueError("resume=True needs the checkpoint path to resume from")
+    if callback is not None and not callable(callback):
+        raise ValueError(f"callback must be callable, got {type(callback).__name__}")
     if config is not None and not isinstance(config, dict):
         raise ValueError(f"config must be a dict (it is saved in the checkpoint), got {type(config).__name__}")
     steps_per_epoch = len(train_loader)
@@ -376,6 +380,8 @@ def fit(model: nn.Module, train_loader: DataLoader, test_loader: DataLoader | No
         if checkpoint is not None and _is_main_process():
             save_checkpoint(checkpoint, model, opt, epoch + 1, config, history=history.to_dict(), step=step,
                             scheduler=scheduler.state_dict(), rng=torch.get_rng_state())
+        if callback is not None and _is_main_process():
+            callback(history)
     if bar is not None:
         bar.close()
     model.eval()
