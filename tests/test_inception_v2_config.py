@@ -15,6 +15,15 @@ from inception.inception_v2 import InceptionV2, InceptionV2Config
 from inception.layers import InceptionOutputs
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """These models are small: one thread is fastest and does not fight other jobs for the cores."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def test_defaults_are_the_paper():
     c = InceptionV2Config()
     assert (c.num_classes, c.in_channels, c.image_size, c.stem, c.width) == (1000, 3, 299, "paper", 1.0)
