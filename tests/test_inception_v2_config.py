@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 import torch
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from inception.cost import count_parameters
@@ -111,8 +111,17 @@ configs = st.fixed_dictionaries({
 })
 
 
+def _small(size: int) -> dict:
+    return dict(num_classes=10, in_channels=1, stem="small", image_size=size, width=0.05, fig5_modules=2,
+                fig6_modules=2, fig7_modules=2, fig6_n=7, aux_logits=True, dropout=0.2)
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(options=configs, paper_size=st.integers(70, 90))
+@example(options=_small(8), paper_size=75)
+@example(options=_small(28), paper_size=75)
+@example(options=_small(32), paper_size=75)
+@example(options={**_small(32), "stem": "paper"}, paper_size=75)
 def test_random_configurations_build_and_run_or_raise_value_error(options, paper_size):
     """Each random configuration builds and maps an input of its declared size to (batch, classes) logits,
     or raises ValueError; nothing else."""
