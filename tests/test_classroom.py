@@ -11,9 +11,22 @@ from pathlib import Path
 
 import nbformat
 import pytest
+import yaml
 from nbclient import NotebookClient
 
-from inception.classroom import STUDENT_TAG, exercise_labels, main, solutions, student_copy, write_student_copies
+from inception.classroom import (
+    STUDENT_TAG,
+    chapter_info,
+    exercise_labels,
+    main,
+    render_teachers_page,
+    solutions,
+    student_copy,
+    teachers_section,
+    toc_chapters,
+    write_student_copies,
+)
+from inception.exercises import exercises
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -24,6 +37,11 @@ RUN_ALL = os.environ.get("INCEPTION_STUDENT_RUN", "all") != "first"
 TO_RUN = NOTEBOOKS if RUN_ALL else NOTEBOOKS[:1]
 
 FENCE = "```"
+
+
+def _toc_files() -> list[str]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    return [toc["root"]] + [c["file"] for part in toc.get("parts", []) for c in part.get("chapters", [])]
 
 
 def _md(text: str):
@@ -172,3 +190,68 @@ def test_student_copy_runs_up_to_its_first_exercise(path, tmp_path):
     errors = [o for o in copy.cells[first].outputs if o.output_type == "error"]
     assert errors and errors[0].ename == "WrongAnswer", f"{path.name}: {copy.cells[first].outputs}"
     assert "replace the ... with your answer" in errors[0].evalue
+
+
+# The teachers' page (book/teachers.md): its chapter list and exercise table are generated from the
+# chapters, and must be regenerated when the chapters change.
+
+TEACHERS_PAGE = ROOT / "book" / "teachers.md"
+REFRESH = "run `.venv/bin/python -m inception.classroom --teachers-page book/teachers.md` from the repository root"
+MINUTES = re.compile(r"about (\d+) minutes \((\d+) to read and run, (\d+) for")
+
+
+def _current_chapters():
+    return [chapter_info(p, p.relative_to(ROOT).with_suffix("").as_posix()) for p in toc_chapters(ROOT)]
+
+
+def test_teachers_page_is_in_the_book():
+    assert "book/teachers" in _toc_files(), "_toc.yml does not list book/teachers"
+
+
+def test_teachers_page_matches_the_chapters():
+    """The page's chapters, goals, prerequisites and exercises are the chapters' own. Reading times may
+    drift a little as chapters are edited (within 10 minutes or 25%) before the page must be refreshed."""
+    stored = TEACHERS_PAGE.read_text()
+    current = render_teachers_page(stored, _current_chapters())
+    assert MINUTES.sub("about N minutes (N to read and run, N for", stored) == MINUTES.sub(
+        "about N minutes (N to read and run, N for", current), f"book/teachers.md is out of date: {REFRESH}"
+    for old, new in zip(MINUTES.findall(stored), MINUTES.findall(current), strict=True):
+        for a, b in zip(map(int, old), map(int, new), strict=True):
+            assert abs(a - b) <= max(10, 0.25 * b), f"book/teachers.md's times are out of date: {REFRESH}"
+
+
+def test_teachers_page_lists_every_exercise_as_its_checker_does():
+    chapters = _current_chapters()
+    registered = {e.id: e for e in exercises()}
+    listed = [e for c in chapters for e in c.exercises]
+    for c in chapters:
+        assert c.goals, f"{c.docname}: no learning goals found (a '## What you can now do' list)"
+        labels = exercise_labels(nbformat.read(ROOT / f"{c.docname}.ipynb", as_version=4))
+        assert [e.label for e in c.exercises] == labels, f"{c.docname}: exercises {labels}"
+    for e in listed:
+        if e.checked:
+            assert e.id in registered, f"exercise {e.id} has a checked solution but no checker"
+            assert (e.title, e.difficulty) == (registered[e.id].title, registered[e.id].difficulty), (
+                f"exercise {e.id}: the notebook says {(e.title, e.difficulty)}, its checker "
+                f"{(registered[e.id].title, registered[e.id].difficulty)}")
+    in_book = {int(c.docname.split("/")[-1][:2]) for c in chapters}
+    missing = [e.id for e in exercises() if e.chapter in in_book and e.id not in {x.id for x in listed}]
+    assert not missing, f"checkers {missing} belong to no exercise of the book"
+
+
+def test_teachers_section_of_a_toy_chapter(tmp_path):
+    path = tmp_path / "09_toy.ipynb"
+    nb = _toy_notebook()
+    nb.cells.insert(2, _md("## What you can now do\n\n- Square a number,\n  and cube it.\n- Say why 27 is odd.\n\n"
+                           "Next chapter: more."))
+    nbformat.write(nb, path)
+    info = chapter_info(path)
+    assert info.title == "A toy chapter" and info.number == 9
+    assert info.goals == ("Square a number, and cube it.", "Say why 27 is odd.")
+    assert [(e.id, e.difficulty, e.checked) for e in info.exercises] == [
+        ("9.1", "easy", True), ("9.2", "medium", True), ("9.3", "hard", False)]
+    assert info.exercise_minutes == 5 + 10 + 20
+    section = teachers_section([info])
+    assert "| {ref}`9.3 <ex-9-3>` | Why odd? | hard | you: a solution in prose |" in section
+    with pytest.raises(ValueError, match="markers"):
+        render_teachers_page("# For teachers\n", [info])

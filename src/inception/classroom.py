@@ -3,6 +3,7 @@
     python -m inception.classroom notebooks student          # all chapters into ./student
     python -m inception.classroom notebooks/02_*.ipynb out    # some chapters
     python -m inception.classroom notebooks student --clear-outputs
+    python -m inception.classroom --teachers-page book/teachers.md   # refresh the teachers' page
 
 In a chapter, an exercise's solution is the run of cells from a gated ``{solution-start} ex-N-M``
 markdown cell to its ``{solution-end}`` cell (see CONTRIBUTING.md). A student copy drops that run and puts
@@ -215,16 +216,208 @@ def write_student_copies(sources: Iterable[Path], outdir: Path, clear_outputs: b
     return written
 
 
+# The "For teachers" page (book/teachers.md): its chapter list and exercise table are generated from the
+# chapters themselves, between two markers, so they cannot drift from the book.
+
+PAGE_BEGIN = ("<!-- BEGIN GENERATED: `python -m inception.classroom --teachers-page book/teachers.md` writes "
+              "this part from the chapters; do not edit it by hand. -->")
+PAGE_END = "<!-- END GENERATED -->"
+EXERCISE_BLOCK = re.compile(r"^[ \t]*(?P<fence>`{3,}|:{3,})\{exercise(?:-start)?\}[ \t]*(?P<title>[^\n]*)\n"
+                            r"(?P<body>.*?)^[ \t]*(?P=fence)[ \t]*$", re.M | re.S)
+DIFFICULTY = re.compile(r"\*\*\s*(easy|medium|hard)\b", re.I)
+GOALS_HEADING = re.compile(r"^#{2,3}\s+what you can (?:now do|do now)\b.*$", re.I | re.M)
+INCEPTION_IMPORT = re.compile(r"^\s*(?:from|import)\s+inception\.(\w+)", re.M)
+#: Minutes the page budgets for an exercise, by difficulty, and the reading speed for technical prose.
+EXERCISE_MINUTES = {"easy": 5, "medium": 10, "hard": 20}
+WORDS_PER_MINUTE = 120
+MINUTES_PER_CODE_CELL = 1
+
+
+@dataclass(frozen=True)
+class ExerciseInfo:
+    label: str  # "ex-2-1"
+    title: str
+    difficulty: str  # "easy", "medium" or "hard", from the exercise's bold first word
+    checked: bool  # True: a hidden solution calls check(...); False: a solution in prose
+
+    @property
+    def id(self) -> str:
+        return self.label.removeprefix("ex-").replace("-", ".")
+
+
+@dataclass(frozen=True)
+class ChapterInfo:
+    number: int
+    title: str
+    docname: str  # "notebooks/02_inception_module"
+    goals: tuple[str, ...]
+    modules: frozenset[str]  # the inception modules it imports
+    reading_minutes: int
+    exercises: tuple[ExerciseInfo, ...]
+
+    @property
+    def exercise_minutes(self) -> int:
+        return sum(EXERCISE_MINUTES[e.difficulty] for e in self.exercises)
+
+
+def chapter_info(path: Path, docname: str | None = None) -> ChapterInfo:
+    """What the teachers' page says about one chapter, read from the notebook."""
+    path = Path(path)
+    nb = nbformat.read(path, as_version=4)
+    markdown = [_source(c) for c in nb.cells if c.cell_type == "markdown"]
+    heading = next((line for text in markdown for line in text.splitlines() if line.startswith("# ")), path.stem)
+    title = re.sub(r"^#\s*(\d+\.\s*)?", "", heading).strip()
+    number = int(path.name[:2]) if path.name[:2].isdigit() else 0
+
+    goals: list[str] = []
+    for text in markdown:
+        found = GOALS_HEADING.search(text)
+        if not found:
+            continue
+        item: list[str] = []
+        for line in text[found.end():].splitlines():
+            if line.startswith("#"):
+                break
+            bullet = re.match(r"^[-*]\s+(.*)", line)
+            if bullet:
+                if item:
+                    goals.append(" ".join(item))
+                item = [bullet[1].strip()]
+            elif item and line.startswith(" ") and line.strip():
+                item.append(line.strip())
+            elif item:
+                goals.append(" ".join(item))
+                item = []
+        if item:
+            goals.append(" ".join(item))
+        break
+
+    checked = {s.label for s in solutions(nb)}
+    exercises = []
+    for text in markdown:
+        for block in EXERCISE_BLOCK.finditer(text):
+            label = re.search(r"^[ \t]*:label:\s*(\S+)", block["body"], re.M)
+            level = DIFFICULTY.search(block["body"])
+            if label:
+                exercises.append(ExerciseInfo(label[1], block["title"].strip(),
+                                              level[1].lower() if level else "medium", label[1] in checked))
+
+    # Reading: the prose outside exercises and solutions, plus a minute per code cell to read and run it.
+    student = student_copy(nb)
+    prose = " ".join(EXERCISE_BLOCK.sub("", _source(c)) for c in student.cells if c.cell_type == "markdown")
+    words = len(re.findall(r"\w+", re.sub(r"\$[^$]*\$", " x ", prose)))
+    code_cells = sum(c.cell_type == "code" and STUDENT_TAG not in c.metadata.get("tags", []) for c in student.cells)
+    reading = _round5(words / WORDS_PER_MINUTE + code_cells * MINUTES_PER_CODE_CELL)
+    modules = frozenset(m for c in nb.cells if c.cell_type == "code" for m in INCEPTION_IMPORT.findall(_source(c)))
+    return ChapterInfo(number, title, docname or f"notebooks/{path.stem}", tuple(goals), modules, reading,
+                       tuple(exercises))
+
+
+def _round5(minutes: float) -> int:
+    return max(5, int(-(-minutes // 5) * 5))
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def prerequisites(chapters: Sequence[ChapterInfo]) -> dict[int, list[int]]:
+    """Chapter -> the earlier chapters it builds on: those that first import a package module it imports
+    (``exercises`` aside, which every chapter uses)."""
+    first: dict[str, int] = {}
+    for chapter in sorted(chapters, key=lambda c: c.number):
+        for module in chapter.modules:
+            first.setdefault(module, chapter.number)
+    return {c.number: sorted({first[m] for m in c.modules if m != "exercises"} - {c.number}) for c in chapters}
+
+
+def teachers_section(chapters: Sequence[ChapterInfo]) -> str:
+    """The generated part of the teachers' page: each chapter, then the table of every exercise."""
+    needs = prerequisites(chapters)
+    out = ["## The chapters", "",
+           "Times are estimates for a student working alone: the prose at "
+           f"{WORDS_PER_MINUTE} words a minute plus {MINUTES_PER_CODE_CELL} minute per code cell to read and "
+           "run, then "
+           + ", ".join(f"{m} minutes per {d} exercise" for d, m in EXERCISE_MINUTES.items())
+           + ". Prerequisites are the earlier chapters whose code a chapter imports.", ""]
+    for c in chapters:
+        before = ", ".join(f"{{doc}}`chapter {n} <{_docname(chapters, n)}>`" for n in needs[c.number])
+        out += [f"### {c.number}. {c.title}", "",
+                f"{{doc}}`Open the chapter <../{c.docname}>` · prerequisites: "
+                f"{before or 'Python, and a first model in PyTorch'} · about "
+                f"{c.reading_minutes + c.exercise_minutes} minutes ({c.reading_minutes} to read and run, "
+                f"{c.exercise_minutes} for {len(c.exercises)} exercises)", ""]
+        if c.goals:
+            out += ["After it, a student can:", ""] + [f"- {g}" for g in c.goals] + [""]
+    out += ["## Every exercise", "",
+            "| exercise | title | difficulty | answer checked by |",
+            "| --- | --- | --- | --- |"]
+    for c in chapters:
+        for e in c.exercises:
+            how = "`check`" if e.checked else "you: a solution in prose"
+            out.append(f"| {{ref}}`{e.id} <{e.label}>` | {_cell(e.title)} | {e.difficulty} | {how} |")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _docname(chapters: Sequence[ChapterInfo], number: int) -> str:
+    return "../" + next(c.docname for c in chapters if c.number == number)
+
+
+def toc_chapters(root: Path = Path(".")) -> list[Path]:
+    """The notebooks that ``_toc.yml`` lists, in reading order."""
+    import yaml
+
+    toc = yaml.safe_load((Path(root) / "_toc.yml").read_text())
+    files = [toc["root"]] + [c["file"] for part in toc.get("parts", []) for c in part.get("chapters", [])]
+    return [Path(root) / f"{f}.ipynb" for f in files if (Path(root) / f"{f}.ipynb").exists()]
+
+
+def render_teachers_page(page_text: str, chapters: Sequence[ChapterInfo]) -> str:
+    """``page_text`` with its generated part replaced by the current one."""
+    if PAGE_BEGIN not in page_text or PAGE_END not in page_text:
+        raise ValueError("the teachers' page needs the two markers of its generated part:\n"
+                         f"{PAGE_BEGIN}\n{PAGE_END}")
+    head, rest = page_text.split(PAGE_BEGIN, 1)
+    _, tail = rest.split(PAGE_END, 1)
+    return f"{head}{PAGE_BEGIN}\n\n{teachers_section(chapters)}\n{PAGE_END}{tail}"
+
+
+def update_teachers_page(page: Path, root: Path = Path(".")) -> bool:
+    """Rewrite the generated part of the teachers' page from the chapters in ``_toc.yml``; True if it changed."""
+    page = Path(page)
+    chapters = [chapter_info(p, p.relative_to(root).with_suffix("").as_posix()) for p in toc_chapters(root)]
+    old = page.read_text()
+    new = render_teachers_page(old, chapters)
+    if new != old:
+        page.write_text(new)
+    return new != old
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m inception.classroom",
-        description="Write student copies of the book's notebooks: hidden solutions removed, checkers kept.")
-    parser.add_argument("sources", nargs="+", type=Path, help="notebooks, or folders of notebooks")
-    parser.add_argument("outdir", type=Path, help="folder to write the student copies to")
+        description="Write student copies of the book's notebooks: hidden solutions removed, checkers kept. "
+                    "Or, with --teachers-page, refresh the chapter list and exercise table of the teachers' page.")
+    parser.add_argument("paths", nargs="*", type=Path,
+                        help="notebooks or folders of notebooks, then the folder to write the student copies to")
     parser.add_argument("--clear-outputs", action="store_true", help="also remove the stored outputs")
+    parser.add_argument("--teachers-page", type=Path, metavar="PAGE",
+                        help="rewrite the generated part of PAGE (book/teachers.md) from the chapters in _toc.yml; "
+                             "run from the repository's root")
     args = parser.parse_args(argv)
+    if args.teachers_page:
+        if args.paths:
+            parser.error("--teachers-page takes its chapters from _toc.yml; give no other paths")
+        try:
+            changed = update_teachers_page(args.teachers_page)
+        except (ValueError, OSError) as error:
+            parser.exit(2, f"error: {error}\n")
+        print(f"{args.teachers_page}: {'updated' if changed else 'already up to date'}")
+        return 0
+    if len(args.paths) < 2:
+        parser.error("give the notebooks (or their folder) and the folder to write the student copies to")
     try:
-        written = write_student_copies(args.sources, args.outdir, clear_outputs=args.clear_outputs)
+        written = write_student_copies(args.paths[:-1], args.paths[-1], clear_outputs=args.clear_outputs)
     except ValueError as error:
         parser.exit(2, f"error: {error}\n")
     for path in written:
