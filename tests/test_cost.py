@@ -105,3 +105,13 @@ def test_costs_of_named_submodules():
 def test_cost_helpers_reject_impossible_arguments(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_ceil_mode_window_may_hang_over_the_edge_like_pytorch():
+    # a 3×3/2 pool in ceil mode still gives 1×1 from a 2×2 grid, but nothing from a 1×1 grid
+    assert conv_output_size(2, 3, 2, 0, ceil_mode=True) == 1
+    assert nn.MaxPool2d(3, 2, ceil_mode=True)(torch.zeros(1, 1, 2, 2)).shape[-1] == 1
+    with pytest.raises(ValueError, match="leaves no output on an input of 1"):
+        conv_output_size(1, 3, 2, 0, ceil_mode=True)
+    with pytest.raises(RuntimeError):
+        nn.MaxPool2d(3, 2, ceil_mode=True)(torch.zeros(1, 1, 1, 1))

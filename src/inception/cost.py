@@ -43,23 +43,30 @@ def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: int 
     """Output length along one axis of a convolution or pooling window (PyTorch's formula).
 
     ``floor((size + 2·padding − kernel_size) / stride) + 1``, or the ceiling with ``ceil_mode`` (as
-    in GoogLeNet's pools, which go 112 → 56 → 28 → 14 → 7).
+    in GoogLeNet's pools, which go 112 → 56 → 28 → 14 → 7). Raises ``ValueError`` when nothing is
+    left: a kernel wider than the padded input, or (ceil mode) a window that would start past the end.
     """
     check_positive_int("size", size)
     check_positive_int("kernel_size", kernel_size)
     check_positive_int("stride", stride)
     if isinstance(padding, bool) or not isinstance(padding, int) or padding < 0:
         raise ValueError(f"padding must be a non-negative integer, got {padding!r}")
-    if kernel_size > size + 2 * padding:
+    span = size + 2 * padding - kernel_size
+    if not ceil_mode and span < 0:
         raise ValueError(
             f"a {kernel_size}-wide kernel does not fit an input of {size} padded by {padding} "
             f"(padded size {size + 2 * padding}); expected kernel_size <= {size + 2 * padding}"
         )
-    span = size + 2 * padding - kernel_size
     out = -(-span // stride) + 1 if ceil_mode else span // stride + 1
-    # PyTorch's rule: the last window must start inside the input or the left padding
+    # PyTorch's rule in ceil mode: the last window may hang over the edge, but must start inside the
+    # input or the left padding (so a 3×3/2 pool still gives 1×1 from a 2×2 grid)
     if ceil_mode and (out - 1) * stride >= size + padding:
         out -= 1
+    if out < 1:
+        raise ValueError(
+            f"a {kernel_size}-wide window with stride {stride} leaves no output on an input of {size} "
+            f"padded by {padding}; expected a larger input"
+        )
     return out
 
 

@@ -20,6 +20,7 @@ import torch
 from torch import fx, nn
 from torch.nn import functional as F
 
+from inception.cost import conv_output_size
 from inception.layers import BasicConv2d, InceptionOutputs
 from inception.losses import auxiliary_loss
 from inception.validation import check_image_batch, check_positive_int
@@ -203,22 +204,6 @@ def _check_flag(name: str, value: object) -> bool:
     return value
 
 
-def _pool_output_size(size: int, pool: nn.MaxPool2d) -> int:
-    """Output length of a square max pool along one axis, by PyTorch's rule; 0 if the input is too small.
-
-    In ``ceil_mode`` the last window may hang over the edge, as long as it starts inside the input.
-    """
-    k, s, p = pool.kernel_size, pool.stride, pool.padding
-    span = size + 2 * p - k
-    if pool.ceil_mode:
-        out = -(-span // s) + 1
-        if (out - 1) * s >= size + p:
-            out -= 1
-    else:
-        out = span // s + 1
-    return max(out, 0)
-
-
 class GoogLeNet(nn.Module):
     """GoogLeNet (Szegedy et al. 2014): the network of Table 1 and Figure 3.
 
@@ -313,7 +298,7 @@ class GoogLeNet(nn.Module):
         grids = {"conv1": (size + 2 * conv.padding[0] - conv.kernel_size[0]) // conv.stride[0] + 1}
         side = max(grids["conv1"], 0)
         for name in ("maxpool1", "maxpool2", "maxpool3", "maxpool4"):
-            side = _pool_output_size(side, getattr(self, name)) if side > 0 else 0
+            side = _pool_output_size(side, getattr(self, name))
             grids[name] = side
         return grids
 
@@ -364,6 +349,16 @@ class GoogLeNet(nn.Module):
         if aux1 is not None and aux2 is not None:
             return InceptionOutputs(x, (aux1, aux2))
         return x
+
+
+def _pool_output_size(size: int, pool: nn.MaxPool2d) -> int:
+    """Output length of a square pool along one axis, by PyTorch's rule; 0 if nothing is left."""
+    if size < 1:
+        return 0
+    try:
+        return conv_output_size(size, pool.kernel_size, pool.stride, pool.padding, pool.ceil_mode)
+    except ValueError:
+        return 0
 
 
 def _lrn() -> nn.LocalResponseNorm:

@@ -46,7 +46,8 @@ def check_image_batch(x: object, in_channels: int, min_size: int, network: str) 
             f"{tuple(x.shape)}; for a single image use x.unsqueeze(0)"
         )
     if x.shape[1] != in_channels:
-        raise ValueError(f"{network} expects {in_channels} input channels, got {x.shape[1]} (shape {tuple(x.shape)})")
+        noun = "channel" if in_channels == 1 else "channels"
+        raise ValueError(f"{network} expects {in_channels} input {noun}, got {x.shape[1]} (shape {tuple(x.shape)})")
     h, w = x.shape[-2:]
     if h < min_size or w < min_size:
         raise ValueError(
