@@ -121,3 +121,22 @@ def test_bad_input():
         bn(torch.randn(1, 3, 1, 1))
     bn.eval()
     assert bn(torch.randn(1, 3, 1, 1)).shape == (1, 3, 1, 1)  # eval mode needs no batch statistics
+
+
+def test_small_cnn_of_the_experiment():
+    from inception.bn_experiment import SmallCNN
+
+    plain, with_bn = SmallCNN(batch_norm=False), SmallCNN(batch_norm=True)
+    x = torch.randn(4, 1, 8, 8)
+    assert plain(x).shape == with_bn(x).shape == (4, 10)
+    assert sum(p.numel() for p in plain.parameters()) == 16_698
+    assert sum(p.numel() for p in with_bn.parameters()) == 16_794
+    assert with_bn.eval()(torch.randn(1, 1, 2, 2)).shape == (1, 10)
+    with pytest.raises(ValueError, match=r"at least 2×2 pixels, got 1×1"):
+        plain(torch.randn(1, 1, 1, 1))
+    with pytest.raises(ValueError, match="expects 1 input channels?, got 3"):
+        plain(torch.randn(1, 3, 8, 8))
+    with pytest.raises(ValueError, match="widths must give the channels of the 4 convolutions"):
+        SmallCNN(widths=(8, 8))
+    with pytest.raises(ValueError, match="batch_norm must be True or False"):
+        SmallCNN(batch_norm=1)
