@@ -62,8 +62,13 @@ def colab_python(tmp_path_factory) -> Path:
             shutil.copy(ROOT / extra, checkout)
     shutil.copytree(ROOT / "src", checkout / "src",
                     ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", "*.pyc"))
-    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-q",
-          "-w", work / "wheels", checkout], timeout=300)
+    # Offline first, with this environment's setuptools; a fresh virtual environment's setuptools may be
+    # too old to build wheels, and then pip builds in isolation, as it would on Colab.
+    wheel_cmd = [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", work / "wheels", checkout]
+    offline = subprocess.run([str(c) for c in wheel_cmd[:4] + ["--no-build-isolation", "--no-index"] + wheel_cmd[4:]],
+                             capture_output=True, text=True, timeout=300)
+    if offline.returncode != 0:
+        _run(wheel_cmd, timeout=600)
     wheel = next((work / "wheels").glob("inception-*.whl"))
 
     venv = work / "venv"
