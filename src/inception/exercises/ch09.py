@@ -1,0 +1,109 @@
+"""Checkers for chapter 9, customizing Inception V2 (``InceptionV2Config``)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import torch
+
+from inception.cost import count_macs, count_parameters
+from inception.exercises.registry import WrongAnswer, exercise, expect_equal
+from inception.inception_v2 import InceptionV2, InceptionV2Config
+
+#: The chapter's CIFAR-like variant (3×32×32, 10 classes), the starting point of exercises 9.1 and 9.3.
+CIFAR_LIKE = InceptionV2Config(num_classes=10, image_size=32, stem="small", width=0.25,
+                               fig5_modules=2, fig6_modules=2, fig7_modules=1)
+#: The chapter's digits variant (1×28×28, 10 classes), the starting point of exercise 9.4.
+DIGITS = InceptionV2Config(num_classes=10, in_channels=1, image_size=28, stem="small", width=0.25,
+                           fig5_modules=1, fig6_modules=1, fig7_modules=1, aux_logits=False)
+PARAMETER_BUDGET = 200_000
+MAC_BUDGET = 50_000_000
+
+
+def _expect_config(answer: object) -> InceptionV2Config:
+    if not isinstance(answer, InceptionV2Config):
+        raise WrongAnswer(f"expected an InceptionV2Config, got {type(answer).__name__}")
+    return answer
+
+
+@exercise("9.1", "A configuration for CIFAR-100", "easy",
+          wrong=[CIFAR_LIKE, replace(CIFAR_LIKE, num_classes=100, in_channels=1),
+                 replace(CIFAR_LIKE, num_classes=100, image_size=299, stem="paper"), CIFAR_LIKE.to_dict()])
+def check_9_1(answer: object) -> str:
+    config = _expect_config(answer)
+    expect_equal(config.num_classes, 100, "the number of classes of CIFAR-100")
+    expect_equal(config.in_channels, 3, "the number of input channels of a colour image")
+    expect_equal(config.image_size, 32, "the image size of CIFAR-100")
+    expect_equal(config.stem, "small", "the stem for 32×32 images",
+                 hint="the paper's stem needs at least smallest_input_size('paper') pixels")
+    return "only the classifier changes: num_classes=100, everything else as in the CIFAR-like variant."
+
+
+@exercise("9.2", "A network under a parameter budget", "medium",
+          wrong=[DIGITS, replace(DIGITS, width=0.125, fig7_modules=0),
+                 lambda: InceptionV2Config(num_classes=10, in_channels=3, image_size=28, stem="small", width=0.125,
+                                           fig5_modules=1, fig6_modules=1, fig7_modules=1, aux_logits=False),
+                 replace(DIGITS, width=0.125, num_classes=1000)])
+def check_9_2(answer: object) -> str:
+    config = _expect_config(answer)
+    expect_equal(config.num_classes, 10, "10 classes (the digits)")
+    expect_equal(config.in_channels, 1, "1 input channel (grey digits)")
+    if config.image_size < 28:
+        raise WrongAnswer(f"expected a network built for 28×28 digits (image_size=28), "
+                          f"got image_size={config.image_size}")
+    missing = [name for name in ("fig5_modules", "fig6_modules", "fig7_modules") if getattr(config, name) < 1]
+    if missing:
+        raise WrongAnswer(f"expected at least one module of each figure, got {', '.join(f'{m}=0' for m in missing)}")
+    model = InceptionV2.from_config(config)
+    n = count_parameters(model)
+    if n > PARAMETER_BUDGET:
+        raise WrongAnswer(f"expected at most {PARAMETER_BUDGET:,} parameters, got {n:,}; "
+                          "the width multiplier and the auxiliary head are the big levers")
+    with torch.no_grad():
+        out = model.eval()(torch.zeros(1, 1, 28, 28))
+    if tuple(out.shape) != (1, 10):
+        raise WrongAnswer(f"expected logits of shape (1, 10) for a 28×28 digit, got {tuple(out.shape)}")
+    return f"{n:,} parameters, within the budget of {PARAMETER_BUDGET:,}, with every kind of module."
+
+
+def _trainable_after_freezing(config: InceptionV2Config) -> int:
+    model = InceptionV2.from_config(config)
+    return count_parameters(model.mixed7) + count_parameters(model.fc)
+
+
+@exercise("9.3", "Trainable parameters after freezing", "medium",
+          wrong=[lambda: count_parameters(InceptionV2.from_config(CIFAR_LIKE)),
+                 lambda: count_parameters(InceptionV2.from_config(CIFAR_LIKE).mixed7),
+                 lambda: count_parameters(InceptionV2.from_config(CIFAR_LIKE).fc),
+                 lambda: _trainable_after_freezing(CIFAR_LIKE)
+                 + count_parameters(InceptionV2.from_config(CIFAR_LIKE).aux),
+                 lambda: _trainable_after_freezing(replace(CIFAR_LIKE, num_classes=100))])
+def check_9_3(answer: object) -> str:
+    expected = _trainable_after_freezing(CIFAR_LIKE)
+    expect_equal(answer, expected, "the number of parameters that still require a gradient",
+                 hint="only mixed7 and fc train; the auxiliary head is frozen too")
+    return f"{expected:,} parameters train: those of mixed7 and of the classifier fc."
+
+
+def _digits_macs(image_size: int) -> int:
+    config = replace(DIGITS, image_size=image_size)
+    return count_macs(InceptionV2.from_config(config).eval(), (1, 1, image_size, image_size))
+
+
+@exercise("9.4", "The largest input within a compute budget", "hard",
+          wrong=[28, 8, 299, 21, 19, 20.0])
+def check_9_4(answer: object) -> str:
+    if isinstance(answer, bool) or not isinstance(answer, int) or answer < 7:
+        raise WrongAnswer(f"expected an image size in pixels, an int >= 7, got {answer!r}")
+    if answer > 64:
+        raise WrongAnswer(f"expected a size the small stem is meant for; {answer} pixels is far over the budget")
+    macs = _digits_macs(answer)
+    if macs > MAC_BUDGET:
+        raise WrongAnswer(f"expected at most {MAC_BUDGET:,} multiply-adds; at {answer}×{answer} the network "
+                          f"needs {macs:,} (too large an input)")
+    bigger = _digits_macs(answer + 1)
+    if bigger <= MAC_BUDGET:
+        raise WrongAnswer(f"expected the largest size within the budget; {answer + 1}×{answer + 1} also fits "
+                          f"({bigger:,} multiply-adds)")
+    return f"{answer}×{answer} needs {macs:,} multiply-adds; one pixel more needs {bigger:,}."
+
