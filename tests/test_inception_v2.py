@@ -23,14 +23,7 @@ from inception.inception_v2 import (
 )
 from inception.layers import BasicConv2d, InceptionOutputs
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """These models are small: one thread is fastest and does not fight other jobs for the cores."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

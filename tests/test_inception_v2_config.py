@@ -14,14 +14,7 @@ from inception.cost import count_parameters
 from inception.inception_v2 import InceptionV2, InceptionV2Config
 from inception.layers import InceptionOutputs
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """These models are small: one thread is fastest and does not fight other jobs for the cores."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_defaults_are_the_paper():
