@@ -1,0 +1,198 @@
+"""How fast are the networks on this machine? ``python -m inception.bench``.
+
+For each network, at the paper's size (ImageNet input, 1,000 classes) and in the small configuration
+chapter 10 trains on the digits (:data:`inception.train.DIGITS_RECIPES`), it measures
+
+- forward latency: one image, eval mode, no gradients (milliseconds);
+- training throughput: forward, backward and an SGD step on a batch (images per second);
+- for the small configurations, the training time to reach 98% test accuracy on the digits (seconds,
+  evaluations excluded), following the chapter's recipe.
+
+Each figure is the median of ``--runs`` runs (time to accuracy: one run per seed, ``--seeds``), and
+the whole table is printed at the end. It is a benchmark, not a test: the figures depend on the machine
+and on whatever else it is doing. ``--quick`` runs a tiny version (small networks, one run, one epoch).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from inception.cost import count_macs, count_parameters
+from inception.data import digits_loaders
+from inception.losses import auxiliary_loss
+from inception.train import DIGITS_RECIPES, build_model
+from inception.training import fit
+
+
+@dataclass
+class Row:
+    network: str
+    setting: str
+    input_size: tuple[int, ...]
+    params: int
+    macs: int
+    latency_ms: float
+    train_images_per_s: float
+    seconds_to_98: float | None = None
+    epochs_to_98: int | None = None
+    note: str = ""
+
+
+PAPER = {  # network: (constructor config, input size)
+    "googlenet": ({"num_classes": 1000, "in_channels": 3}, 224),
+    "bn_inception": ({"num_classes": 1000, "in_channels": 3}, 224),
+    "inception_v2": ({"num_classes": 1000, "in_channels": 3, "image_size": 299, "stem": "paper"}, 299),
+}
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def forward_latency(model: nn.Module, input_size: tuple[int, ...], runs: int = 5, warmup: int = 2,
+                    device: torch.device | str = "cpu") -> float:
+    """Median seconds of one forward pass in eval mode without gradients."""
+    device = torch.device(device)
+    model = model.to(device).eval()
+    x = torch.randn(*input_size, device=device)
+    times = []
+    with torch.no_grad():
+        for i in range(warmup + runs):
+            _sync(device)
+            start = time.perf_counter()
+            model(x)
+            _sync(device)
+            if i >= warmup:
+                times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def training_throughput(model: nn.Module, input_size: tuple[int, ...], num_classes: int, runs: int = 5,
+                        warmup: int = 1, device: torch.device | str = "cpu") -> float:
+    """Median images per second of a training step (forward with auxiliary heads, backward, SGD step)."""
+    device = torch.device(device)
+    model = model.to(device).train()
+    optimizer = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
+    x = torch.randn(*input_size, device=device)
+    y = torch.randint(0, num_classes, (input_size[0],), device=device)
+    times = []
+    for i in range(warmup + runs):
+        _sync(device)
+        start = time.perf_counter()
+        loss = auxiliary_loss(model(x), y)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        _sync(device)
+        if i >= warmup:
+            times.append(time.perf_counter() - start)
+    return input_size[0] / statistics.median(times)
+
+
+def time_to_accuracy(name: str, target: float = 0.98, seed: int = 0, max_epochs: int | None = None,
+                     device: torch.device | str = "cpu") -> tuple[float | None, int | None]:
+    """Training seconds (evaluations excluded) and epochs until the test accuracy first reaches ``target``,
+    following ``DIGITS_RECIPES[name]``; ``(None, None)`` if it is not reached in ``max_epochs``."""
+    recipe = DIGITS_RECIPES[name]
+    torch.manual_seed(seed)
+    model, _ = build_model(recipe["model"], recipe["config"], recipe["image_size"])
+    train_loader, test_loader = digits_loaders(batch_size=recipe["batch_size"], image_size=recipe["image_size"],
+                                               augment=recipe.get("augment", False))
+    epochs = max_epochs or recipe["epochs"]
+    history = fit(model, train_loader, test_loader, epochs=epochs, seed=seed, progress=False, device=device,
+                  **recipe["fit"])
+    for i, accuracy in enumerate(history.test_accuracy):
+        if accuracy >= target:
+            return sum(history.seconds[: i + 1]), i + 1
+    return None, None
+
+
+def benchmark(networks: tuple[str, ...] = ("googlenet", "bn_inception", "inception_v2"), paper: bool = True,
+              small: bool = True, runs: int = 5, seeds: int = 3, train_batch: int = 16, quick: bool = False,
+              device: str = "cpu", log=print) -> list[Row]:
+    """Measure every network; return the rows of the table (see the module docstring)."""
+    dev = torch.device(device)
+    rows = []
+    settings = []
+    if paper and not quick:
+        settings += [(n, "paper", *PAPER[n]) for n in networks]
+    if small:
+        settings += [(n, "digits", DIGITS_RECIPES[n]["config"], DIGITS_RECIPES[n]["image_size"]) for n in networks]
+    for name, setting, config, size in settings:
+        torch.manual_seed(0)
+        if setting == "paper":
+            model, full = build_model(name, config, size, channels=3, num_classes=1000)
+        else:
+            model, full = build_model(DIGITS_RECIPES[name]["model"], config, size)
+        channels, classes = full["in_channels"], full["num_classes"]
+        log(f"{name} ({setting}, {size}×{size}) ...")
+        params = count_parameters(model)
+        macs = count_macs(model.eval(), (1, channels, size, size))
+        latency = forward_latency(model, (1, channels, size, size), runs=runs, device=dev)
+        batch = train_batch if setting == "paper" else DIGITS_RECIPES[name]["batch_size"]
+        throughput = training_throughput(model, (batch, channels, size, size), classes,
+                                         runs=max(1, runs // 2 if setting == "paper" else runs), device=dev)
+        row = Row(name, setting, (channels, size, size), params, macs, latency * 1e3, throughput)
+        if setting == "digits":
+            results = [time_to_accuracy(name, seed=s, max_epochs=1 if quick else None, device=dev)
+                       for s in range(1 if quick else seeds)]
+            reached = [r for r in results if r[0] is not None]
+            if len(reached) > len(results) // 2:
+                row.seconds_to_98 = statistics.median(r[0] for r in reached)
+                row.epochs_to_98 = int(statistics.median(r[1] for r in reached))
+            row.note = f"98% reached in {len(reached)}/{len(results)} runs"
+        rows.append(row)
+    return rows
+
+
+def format_table(rows: list[Row]) -> str:
+    head = ("network", "setting", "input", "params", "MACs", "latency ms", "train img/s", "s to 98%", "epochs",
+            "note")
+    lines = [head]
+    for r in rows:
+        lines.append((r.network, r.setting, "×".join(map(str, r.input_size)), f"{r.params / 1e6:.2f}M",
+                      f"{r.macs / 1e6:,.1f}M", f"{r.latency_ms:.1f}", f"{r.train_images_per_s:,.0f}",
+                      "—" if r.seconds_to_98 is None else f"{r.seconds_to_98:.1f}",
+                      "—" if r.epochs_to_98 is None else str(r.epochs_to_98), r.note))
+    widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
+    out = [" | ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in lines]
+    out.insert(1, "-|-".join("-" * w for w in widths))
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> list[Row]:
+    p = argparse.ArgumentParser(prog="python -m inception.bench", description=__doc__.split("\n\n")[0])
+    p.add_argument("--networks", nargs="+", default=["googlenet", "bn_inception", "inception_v2"],
+                   choices=["googlenet", "bn_inception", "inception_v2"])
+    p.add_argument("--runs", type=int, default=5, help="timed runs per figure (the median is reported)")
+    p.add_argument("--seeds", type=int, default=3, help="training runs for the time to 98%% (median)")
+    p.add_argument("--train-batch", type=int, default=16, help="batch of the paper-size training step")
+    p.add_argument("--no-paper", action="store_true", help="skip the paper-size networks")
+    p.add_argument("--no-digits", action="store_true", help="skip the small configurations")
+    p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--quick", action="store_true", help="a smoke run: small networks, one run, one epoch")
+    args = p.parse_args(argv)
+    if args.runs < 1 or args.seeds < 1 or args.train_batch < 1:
+        raise SystemExit("error: --runs, --seeds and --train-batch must be positive integers")
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    rows = benchmark(tuple(args.networks), paper=not args.no_paper, small=not args.no_digits,
+                     runs=1 if args.quick else args.runs, seeds=args.seeds, train_batch=args.train_batch,
+                     quick=args.quick, device=args.device, log=lambda m: print(m, file=sys.stderr, flush=True))
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {args.device}; "
+          f"median of {1 if args.quick else args.runs} runs")
+    print(format_table(rows))
+    return rows
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
