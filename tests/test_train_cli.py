@@ -73,3 +73,13 @@ def test_unknown_model(tmp_path, capsys):
     assert "invalid choice: 'resnet'" in capsys.readouterr().err
     with pytest.raises(ValueError, match="model must be one of"):
         build_model("resnet")
+
+
+def test_benchmark_smoke(capsys):
+    from inception.bench import main as bench
+
+    rows = bench(["--quick", "--networks", "inception_v2", "--no-paper"])
+    assert len(rows) == 1 and rows[0].setting == "digits" and rows[0].params > 0
+    assert rows[0].latency_ms > 0 and rows[0].train_images_per_s > 0
+    out = capsys.readouterr().out
+    assert "inception_v2 | digits" in out and "train img/s" in out
