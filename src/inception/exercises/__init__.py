@@ -25,10 +25,13 @@ from inception.exercises.registry import (
     expect_equal,
     expect_module,
     expect_shape,
+    run_module,
+    seeded_input,
 )
 
 __all__ = ["Exercise", "WrongAnswer", "check", "exercise", "exercises", "expect_close", "expect_equal",
-           "expect_module", "expect_shape"]
+           "expect_module", "expect_shape", "run_module",
+           "seeded_input"]
 
 for _info in pkgutil.iter_modules(__path__):
     if _info.name.startswith("ch"):

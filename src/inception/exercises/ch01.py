@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-import torch
 from torch import nn
 
 from inception.cost import conv2d_cost, conv_output_size, count_parameters
-from inception.exercises.registry import WrongAnswer, exercise, expect_close, expect_equal, expect_module
+from inception.exercises.registry import (
+    WrongAnswer,
+    exercise,
+    expect_close,
+    expect_equal,
+    expect_module,
+    run_module,
+    seeded_input,
+)
 from inception.layers import BasicConv2d
 
 
@@ -49,12 +56,7 @@ def _reduction_layer_wrong_kernel():
           wrong=[_reduction_layer_wrong_bn, _reduction_layer_wrong_kernel, lambda: nn.Conv2d(480, 64, 1)])
 def _reduction_layer(answer):
     layer = expect_module(answer, "a layer that reduces 480 channels to 64")
-    x = torch.randn(2, 480, 14, 14, generator=torch.Generator().manual_seed(0))
-    try:
-        with torch.no_grad():
-            y = layer.eval()(x)
-    except Exception as error:  # the student's module failed on the input the exercise describes
-        raise WrongAnswer(f"expected a layer that accepts a (2, 480, 14, 14) tensor; it raised {error}") from None
+    y = run_module(layer, seeded_input(2, 480, 14, 14), "a layer")
     if tuple(y.shape) != (2, 64, 14, 14):
         raise WrongAnswer(f"expected an output of shape (2, 64, 14, 14), got {tuple(y.shape)}")
     expected = conv2d_cost(480, 64, 1, 14).params

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-import torch
 from torch import nn
 
 from inception.bn_inception import FIGURE_5, BNInception, BNInceptionModule, BNInceptionReduction
 from inception.cost import conv2d_cost, count_parameters
-from inception.exercises.registry import WrongAnswer, exercise, expect_close, expect_equal, expect_module
+from inception.exercises.registry import (
+    WrongAnswer,
+    exercise,
+    expect_close,
+    expect_equal,
+    expect_module,
+    run_module,
+    seeded_input,
+)
 
 
 def _channels(name: str) -> int:
@@ -66,12 +73,7 @@ def _module_4e_stride_1() -> nn.Module:
                  lambda: BNInceptionReduction(576, *FIGURE_5["4e"][1:5])])
 def _build_4e(answer):
     module = expect_module(answer, "module 4e of Figure 5")
-    x = torch.randn(2, 608, 14, 14, generator=torch.Generator().manual_seed(0))
-    try:
-        with torch.no_grad():
-            y = module.eval()(x)
-    except Exception as error:  # the student's module failed on the input the exercise describes
-        raise WrongAnswer(f"expected a module that accepts a (2, 608, 14, 14) tensor; it raised {error}") from None
+    y = run_module(module, seeded_input(2, 608, 14, 14), "a module")
     if tuple(y.shape) != (2, 1056, 7, 7):
         raise WrongAnswer(f"expected an output on a 7×7 grid with the channels the filter counts give, "
                           f"got shape {tuple(y.shape)}")

@@ -7,7 +7,15 @@ from torch import nn
 from torch.nn import functional as F
 
 from inception.cost import conv2d_cost, count_macs
-from inception.exercises.registry import WrongAnswer, exercise, expect_close, expect_equal, expect_module
+from inception.exercises.registry import (
+    WrongAnswer,
+    exercise,
+    expect_close,
+    expect_equal,
+    expect_module,
+    run_module,
+    seeded_input,
+)
 from inception.inception_v2 import GridReduction, InceptionFig7
 from inception.layers import BasicConv2d
 
@@ -83,12 +91,8 @@ def _wrong_padded_reduction() -> nn.Module:
                  lambda: GridReduction(320, 64, 128, 64, 128)])
 def _grid_reduction(answer):
     module = expect_module(answer, "a module that takes a 35×35×320 grid to 17×17×640")
-    x = torch.randn(2, 320, 35, 35, generator=torch.Generator().manual_seed(0))
-    try:
-        with torch.no_grad():
-            y = module.eval()(x)
-    except Exception as error:  # the student's module failed on the input the exercise describes
-        raise WrongAnswer(f"expected a module that accepts a (2, 320, 35, 35) tensor; it raised {error}") from None
+    x = seeded_input(2, 320, 35, 35)
+    y = run_module(module, x, "a module")
     if not isinstance(y, torch.Tensor) or tuple(y.shape) != (2, 640, 17, 17):
         raise WrongAnswer(f"expected an output of shape (2, 640, 17, 17), got "
                           f"{tuple(y.shape) if isinstance(y, torch.Tensor) else type(y).__name__}"

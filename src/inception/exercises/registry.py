@@ -123,3 +123,21 @@ def expect_shape(given: torch.Tensor, expected: Sequence[int], what: str) -> Non
         raise WrongAnswer(f"expected {what} as a tensor, got {type(given).__name__}")
     if tuple(given.shape) != tuple(expected):
         raise WrongAnswer(f"expected {what} of shape {tuple(expected)}, got shape {tuple(given.shape)}")
+
+
+def seeded_input(*shape: int) -> torch.Tensor:
+    """The same random input on every run and every machine, for a checker to feed a student's module."""
+    return torch.randn(*shape, generator=torch.Generator().manual_seed(0))
+
+
+def run_module(module: nn.Module, x: torch.Tensor, what: str) -> torch.Tensor:
+    """Run a student's ``module`` on ``x`` in eval mode without gradients.
+
+    A module that fails on the input the exercise describes raises ``WrongAnswer`` saying so, rather than
+    a PyTorch traceback.
+    """
+    try:
+        with torch.no_grad():
+            return module.eval()(x)
+    except Exception as error:  # the student's module failed on the input the exercise describes
+        raise WrongAnswer(f"expected {what} that accepts a {tuple(x.shape)} tensor; it raised {error}") from None
