@@ -108,8 +108,11 @@ def built_site(tmp_path_factory) -> Path:
          "--keep-going"],
         capture_output=True, text=True, timeout=600, cwd=ROOT)
     if result.returncode != 0:
-        pytest.fail(f"jupyter-book build failed ({result.returncode}):\n{result.stdout[-6000:]}\n"
-                    f"{result.stderr[-6000:]}", pytrace=False)
+        log = result.stdout + result.stderr
+        problems = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in log.splitlines()
+                    if re.search(r"WARNING|ERROR|Error|Exception", line) and "Config(" not in line]
+        pytest.fail(f"jupyter-book build -W -n failed ({result.returncode}):\n" + "\n".join(problems[:40])
+                    + f"\n--- end of its output ---\n{log[-3000:]}", pytrace=False)
     html = out / "_build" / "html"
     assert (html / "index.html").exists(), f"no index.html in {html}"
     return html
