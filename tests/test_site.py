@@ -7,9 +7,10 @@ Python package; no browser is downloaded). On every page:
 * every mermaid diagram, those in hidden solutions included, renders to an SVG without "Syntax error";
   mermaid.js comes from the npm package in ``tests/site`` (the machine is offline), served in place of
   the CDN address the page asks for, at the version ``_config.yml`` configures;
+* every formula is typeset by MathJax (also served from npm) without a TeX error;
 * every torchinfo table and every figure of the chapter's notebook is on the page, figures loaded;
-* the browser logs no console error and no uncaught exception (requests to other hosts, such as the
-  MathJax CDN, are refused and do not count unless they break something);
+* the browser logs no console error and no uncaught exception (requests to other hosts are refused and
+  do not count unless they break something);
 * every link within the site leads to a page that exists, and to an anchor on it that exists;
 * a chapter's Colab launch button opens that chapter's notebook on the repository in ``_config.yml``;
 * exercise solutions are hidden until their dropdown is clicked.
@@ -43,12 +44,14 @@ from inception.classroom import prose_solutions, solutions
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "tests" / "site"
 MERMAID_DIST = SITE / "node_modules" / "mermaid" / "dist"
+MATHJAX_ES5 = SITE / "node_modules" / "mathjax" / "es5"
 CHROMIUM = Path(os.environ.get("INCEPTION_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 CDN_MERMAID = re.compile(r"https://cdn\.jsdelivr\.net/npm/mermaid@(?P<version>[^/]+)/dist/(?P<file>[^?#]+)")
+CDN_MATHJAX = re.compile(r"https://cdn\.jsdelivr\.net/npm/mathjax@3[^/]*/es5/(?P<file>[^?#]+)")
 CONTENT_TYPES = {".mjs": "text/javascript", ".js": "text/javascript", ".map": "application/json",
-                 ".css": "text/css"}
+                 ".css": "text/css", ".woff": "font/woff", ".woff2": "font/woff2"}
 COLAB = "https://colab.research.google.com"
 TORCHINFO_TABLE = "Total params:"
 SKIP_PAGES = {"genindex.html", "search.html"}
@@ -83,9 +86,10 @@ def _missing_tools() -> list[str]:
         missing.append("the Python package playwright (pip install the version in requirements.txt)")
     if not CHROMIUM.exists():
         missing.append(f"Chromium at {CHROMIUM} (Debian: apt-get install chromium)")
-    if not (MERMAID_DIST / "mermaid.esm.min.mjs").exists():
-        missing.append(f"npm's mermaid in {MERMAID_DIST.parent.relative_to(ROOT)} "
-                       "(npm install --prefix tests/site)")
+    for what, where in (("mermaid", MERMAID_DIST / "mermaid.esm.min.mjs"),
+                        ("mathjax", MATHJAX_ES5 / "tex-mml-chtml.js")):
+        if not where.exists():
+            missing.append(f"npm's {what} in tests/site/node_modules (npm ci --prefix tests/site)")
     return missing
 
 
@@ -159,10 +163,12 @@ class _Browser:
         if url.startswith(self.origin + "/") or url == self.origin:
             route.continue_()
             return
-        cdn = CDN_MERMAID.match(url)
-        if cdn:
-            local = (MERMAID_DIST / cdn["file"]).resolve()
-            if local.is_relative_to(MERMAID_DIST.resolve()) and local.is_file():
+        for pattern, folder in ((CDN_MERMAID, MERMAID_DIST), (CDN_MATHJAX, MATHJAX_ES5)):
+            cdn = pattern.match(url)
+            if not cdn:
+                continue
+            local = (folder / cdn["file"]).resolve()
+            if local.is_relative_to(folder.resolve()) and local.is_file():
                 route.fulfill(path=str(local), status=200,
                               content_type=CONTENT_TYPES.get(local.suffix, "application/octet-stream"),
                               headers={"Access-Control-Allow-Origin": "*"})
@@ -244,6 +250,33 @@ JS_DIAGRAMS = """() => [...document.querySelectorAll('pre.mermaid, div.mermaid')
   text: el.textContent.slice(0, 200),
   syntaxError: /Syntax error/i.test(el.textContent),
 }))"""
+
+
+JS_MATH = """async () => {
+  if (!document.querySelector('.math')) return {formulas: 0, untypeset: [], errors: []};
+  if (!(window.MathJax && MathJax.startup && MathJax.startup.promise)) return null;
+  await MathJax.startup.promise;
+  const formulas = [...document.querySelectorAll('span.math, div.math')];
+  return {
+    formulas: formulas.length,
+    untypeset: formulas.filter(m => !m.querySelector('mjx-container')).map(m => m.textContent.slice(0, 80)),
+    errors: [...document.querySelectorAll('mjx-merror')].map(e =>
+      (e.getAttribute('data-mjx-error') || e.textContent).slice(0, 120)).concat(
+      // MathJax draws an undefined macro as red text instead of failing
+      [...document.querySelectorAll('mjx-assistive-mml mtext[mathcolor="red"]')].map(e =>
+        'undefined macro ' + e.textContent)),
+  };
+}"""
+
+
+def _math(page) -> dict | None:
+    """Typeset formulas on the page, once MathJax (served from npm's copy) has finished."""
+    try:
+        page.wait_for_function("() => !document.querySelector('.math') || (window.MathJax && MathJax.startup "
+                               "&& MathJax.startup.promise)", timeout=DIAGRAM_TIMEOUT_MS)
+    except Exception:  # noqa: BLE001 - reported by the caller
+        return None
+    return page.evaluate(JS_MATH)
 
 
 def _open_solutions(page) -> None:
@@ -348,6 +381,13 @@ def test_every_page_in_a_browser(served_site, built_site, request):
             after = page.evaluate(JS_PAGE_FACTS)["solutions"]
             problems += [f"{rel}: solution {s['id']} stays hidden when clicked" for s in after if not s["shown"]]
 
+            math = _math(page)
+            if math is None:
+                problems.append(f"{rel}: MathJax did not load")
+            else:
+                problems += [f"{rel}: formula not typeset: {m!r}" for m in math["untypeset"]]
+                problems += [f"{rel}: TeX error in a formula: {m!r}" for m in math["errors"]]
+                totals["formulas"] += math["formulas"]
             diagrams = _wait_for_diagrams(page)
             for d in diagrams:
                 if d["syntaxError"] or d["failed"] or not (d["processed"] and d["svg"]):
@@ -399,7 +439,8 @@ def test_every_page_in_a_browser(served_site, built_site, request):
 
     summary = (f"site test: {totals['pages']} pages ({totals['chapters']} chapters), {totals['diagrams']} mermaid "
                f"diagrams, {totals['tables']} torchinfo tables, {totals['figures']} figures, "
-               f"{totals['solutions']} hidden solutions, {totals['searches']} search checked; requests to "
+               f"{totals['solutions']} hidden solutions, {totals['formulas']} formulas, {totals['searches']} search "
+               "checked; requests to "
                f"other hosts refused: {dict(browser.refused) or 'none'}")
     _report(request.config, summary)
     print(summary)
