@@ -16,6 +16,7 @@ from nbclient import NotebookClient
 
 from inception.classroom import (
     STUDENT_TAG,
+    book_chapters,
     chapter_info,
     exercise_labels,
     main,
@@ -23,7 +24,6 @@ from inception.classroom import (
     solutions,
     student_copy,
     teachers_section,
-    toc_chapters,
     write_student_copies,
 )
 from inception.exercises import exercises
@@ -217,7 +217,7 @@ MINUTES = re.compile(r"about (\d+) minutes \((\d+) to read and run, (\d+) for")
 
 
 def _current_chapters():
-    return [chapter_info(p, p.relative_to(ROOT).with_suffix("").as_posix()) for p in toc_chapters(ROOT)]
+    return book_chapters(ROOT)
 
 
 def test_teachers_page_is_in_the_book():

@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import argparse
 import copy
+import itertools
 import re
 import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import nbformat
@@ -254,6 +255,7 @@ class ChapterInfo:
     modules: frozenset[str]  # the inception modules it imports
     reading_minutes: int
     exercises: tuple[ExerciseInfo, ...]
+    part: str = ""  # the caption of its part in the table of contents
 
     @property
     def exercise_minutes(self) -> int:
@@ -322,13 +324,23 @@ def _cell(text: str) -> str:
 
 
 def prerequisites(chapters: Sequence[ChapterInfo]) -> dict[int, list[int]]:
-    """Chapter -> the earlier chapters it builds on: those that first import a package module it imports
-    (``exercises`` aside, which every chapter uses)."""
+    """Chapter -> the earlier chapters it builds on directly: the one before it in its part of the book,
+    and those that first import a package module it imports (``exercises`` aside, which every chapter
+    uses); less those already needed by another of them."""
     first: dict[str, int] = {}
     for chapter in sorted(chapters, key=lambda c: c.number):
         for module in chapter.modules:
             first.setdefault(module, chapter.number)
-    return {c.number: sorted({first[m] for m in c.modules if m != "exercises"} - {c.number}) for c in chapters}
+    direct = {c.number: {first[m] for m in c.modules if m != "exercises"} - {c.number} for c in chapters}
+    ordered = sorted(chapters, key=lambda c: c.number)
+    for before, chapter in itertools.pairwise(ordered):
+        if chapter.part and chapter.part == before.part:
+            direct[chapter.number].add(before.number)
+    closure: dict[int, set[int]] = {}
+    for n in sorted(direct):
+        closure[n] = set(direct[n]).union(*(closure.get(p, set()) for p in direct[n]))
+    return {n: sorted(p for p in needs if not any(p in closure.get(q, set()) for q in needs))
+            for n, needs in direct.items()}
 
 
 def teachers_section(chapters: Sequence[ChapterInfo]) -> str:
@@ -339,7 +351,8 @@ def teachers_section(chapters: Sequence[ChapterInfo]) -> str:
            f"{WORDS_PER_MINUTE} words a minute plus {MINUTES_PER_CODE_CELL} minute per code cell to read and "
            "run, then "
            + ", ".join(f"{m} minutes per {d} exercise" for d, m in EXERCISE_MINUTES.items())
-           + ". Prerequisites are the earlier chapters whose code a chapter imports.", ""]
+           + ". Prerequisites are the chapter before in the same part and the earlier chapters whose code a "
+           "chapter imports (and, through them, theirs).", ""]
     for c in chapters:
         before = ", ".join(f"{{doc}}`chapter {n} <{_docname(chapters, n)}>`" for n in needs[c.number])
         out += [f"### {c.number}. {c.title}", "",
@@ -365,11 +378,24 @@ def _docname(chapters: Sequence[ChapterInfo], number: int) -> str:
 
 def toc_chapters(root: Path = Path(".")) -> list[Path]:
     """The notebooks that ``_toc.yml`` lists, in reading order."""
+    return list(_toc_parts(root))
+
+
+def _toc_parts(root: Path) -> dict[Path, str]:
+    """Notebook -> the caption of its part in ``_toc.yml``, in reading order."""
     import yaml
 
     toc = yaml.safe_load((Path(root) / "_toc.yml").read_text())
-    files = [toc["root"]] + [c["file"] for part in toc.get("parts", []) for c in part.get("chapters", [])]
-    return [Path(root) / f"{f}.ipynb" for f in files if (Path(root) / f"{f}.ipynb").exists()]
+    entries = [(toc["root"], "")] + [(c["file"], part.get("caption", str(i)))
+                                     for i, part in enumerate(toc.get("parts", []))
+                                     for c in part.get("chapters", [])]
+    return {Path(root) / f"{f}.ipynb": part for f, part in entries if (Path(root) / f"{f}.ipynb").exists()}
+
+
+def book_chapters(root: Path = Path(".")) -> list[ChapterInfo]:
+    """What the teachers' page says about each chapter of ``_toc.yml``."""
+    return [replace(chapter_info(path, path.relative_to(root).with_suffix("").as_posix()), part=part)
+            for path, part in _toc_parts(root).items()]
 
 
 def render_teachers_page(page_text: str, chapters: Sequence[ChapterInfo]) -> str:
@@ -385,7 +411,7 @@ def render_teachers_page(page_text: str, chapters: Sequence[ChapterInfo]) -> str
 def update_teachers_page(page: Path, root: Path = Path(".")) -> bool:
     """Rewrite the generated part of the teachers' page from the chapters in ``_toc.yml``; True if it changed."""
     page = Path(page)
-    chapters = [chapter_info(p, p.relative_to(root).with_suffix("").as_posix()) for p in toc_chapters(root)]
+    chapters = book_chapters(root)
     old = page.read_text()
     new = render_teachers_page(old, chapters)
     if new != old:
