@@ -37,8 +37,8 @@ from inception.training import OPTIMIZERS, SCHEDULES, History, fit
 MODELS = ("googlenet", "bn_inception", "inception_v2")
 
 #: The smallest sensible input for each network on the 8×8 digits (bilinear upscaling): GoogLeNet's stem
-#: and four pools need at least 31 pixels; BN-Inception's stem needs 7, and 16 leaves it a 2×2 grid at
-#: 4e; Inception-v2 with the small stem takes the 8×8 digits as they are.
+#: and four pools need at least 31 pixels; BN-Inception's stem needs 7, but only from 15 on do its first
+#: modules see more than one pixel (2×2); Inception-v2 with the small stem takes the 8×8 digits as they are.
 DEFAULT_IMAGE_SIZE = {"googlenet": 32, "bn_inception": 16, "inception_v2": 8}
 
 
