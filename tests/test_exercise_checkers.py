@@ -7,6 +7,10 @@ tests/test_colab.py) re-executes every solution cell and fails if that output do
 ``check`` raises ``WrongAnswer`` for an answer it rejects. So it is enough to check here that every
 registered exercise has such a solution cell with the ✓ output stored, that nbval compares it (no
 ``NBVAL_SKIP``, no ``raises-exception`` tag), and that every exercise in the book has a checker.
+
+An exercise that asks for an argument rather than a value (marked "no checker" in its text) has a
+solution in prose, a ``{solution}`` directive; every other exercise needs a checked hidden solution, and
+a chapter at least three of them.
 """
 
 from __future__ import annotations
