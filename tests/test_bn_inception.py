@@ -106,7 +106,7 @@ def test_aux_heads_run_in_training_only():
 @pytest.mark.parametrize("aux, mode", [(False, "eval"), (True, "train")])
 def test_smallest_input(aux, mode):
     net = BNInception(10, in_channels=1, aux_logits=aux).train(mode == "train")
-    size = BNInception.MIN_SIZE
+    size = BNInception.min_input_size
     assert size == 7
     out = net(torch.randn(2, 1, size, size))
     logits = out.logits if isinstance(out, InceptionOutputs) else out

@@ -30,7 +30,7 @@ class SmallCNN(nn.Module):
         in_channels, num_classes: 1 and 10 for the digits.
     """
 
-    MIN_SIZE = 2  # the 2×2 max pool needs a 2×2 grid; the padded 3×3 convolutions keep any grid
+    min_input_size = 2  # the 2×2 max pool needs a 2×2 grid; the padded 3×3 convolutions keep any grid
 
     def __init__(self, batch_norm: bool = False, widths: Sequence[int] = (16, 16, 32, 32), in_channels: int = 1,
                  num_classes: int = 10) -> None:
@@ -56,7 +56,7 @@ class SmallCNN(nn.Module):
         self.fc = nn.Linear(c4, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_image_batch(x, self.in_channels, self.MIN_SIZE, "SmallCNN")
+        check_image_batch(x, self.in_channels, self.min_input_size, "SmallCNN")
         x = self.pool(self.conv2(self.conv1(x)))  # N x c2 x 4 x 4 for 8×8 digits
         x = self.conv4(self.conv3(x))             # N x c4 x 4 x 4
         return self.fc(torch.flatten(self.avgpool(x), 1))

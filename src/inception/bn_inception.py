@@ -163,7 +163,7 @@ class BNInception(nn.Module):
     #: The smallest input height and width the network accepts, in training and in eval mode. Only conv1
     #: and the two stem pools shrink a small grid (the stride-2 modules are padded): 7 → 4 → 2 → 1, while
     #: 6 → 3 → 1 → 0 leaves the second 3×3/2 pool nothing to pool (tested in tests/test_bn_inception.py).
-    MIN_SIZE = 7
+    min_input_size = 7
 
     def __init__(self, num_classes: int = 1000, in_channels: int = 3, aux_logits: bool = False) -> None:
         super().__init__()
@@ -195,7 +195,7 @@ class BNInception(nn.Module):
         self.fc = nn.Linear(1024, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor | InceptionOutputs:
-        check_image_batch(x, self.in_channels, self.MIN_SIZE, "BNInception")
+        check_image_batch(x, self.in_channels, self.min_input_size, "BNInception")
         x = self.maxpool1(self.conv1(x))      # N x 64 x 56 x 56
         x = self.conv2(self.conv2_reduce(x))  # N x 192 x 56 x 56
         x = self.maxpool2(x)                  # N x 192 x 28 x 28

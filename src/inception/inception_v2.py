@@ -156,7 +156,7 @@ class GridReduction(nn.Module):
     layers are unpadded, so the grid goes 35 → 17 → 8 as in Table 1 (padding would give 18 and 9).
     """
 
-    min_size = 3  # a 3×3 window must fit
+    min_input_size = 3  # a 3×3 window must fit
 
     def __init__(self, in_channels: int, ch3x3red: int, ch3x3: int, ch3x3dbl_red: int, ch3x3dbl: int) -> None:
         super().__init__()
@@ -171,7 +171,7 @@ class GridReduction(nn.Module):
         self.out_channels = ch3x3 + ch3x3dbl + in_channels
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_image_batch(x, self.in_channels, self.min_size, type(self).__name__)
+        check_image_batch(x, self.in_channels, self.min_input_size, type(self).__name__)
         return _cat([self.branch1(x), self.branch2(x), self.branch3(x)])
 
     def diagram_label(self) -> str:
@@ -466,7 +466,7 @@ class InceptionV2(nn.Module):
             raise ValueError("pass either config=... or num_classes/in_channels/aux_logits/dropout, not both; "
                              "use InceptionV2.from_config(config)")
         self.config = config
-        self.min_size = smallest_input_size(config.stem)
+        self.min_input_size = smallest_input_size(config.stem)
 
         def w(*channels: int) -> list[int]:
             return [scale_width(c, config.width) for c in channels]
@@ -511,7 +511,7 @@ class InceptionV2(nn.Module):
         return self.aux is not None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor | InceptionOutputs:
-        check_image_batch(x, self.config.in_channels, self.min_size, "InceptionV2")
+        check_image_batch(x, self.config.in_channels, self.min_input_size, "InceptionV2")
         x = self.mixed5(self.stem(x))               # N x 288 x 35 x 35
         x = self.mixed6(self.reduction1(x))         # N x 768 x 17 x 17
         aux = self.aux(x) if self.aux is not None and self.training else None
