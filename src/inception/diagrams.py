@@ -112,8 +112,9 @@ def flowchart(module: nn.Module, leaves: Iterable[type[nn.Module]] = DEFAULT_LEA
 
     Leaf modules become boxes labelled by :func:`describe` ("1×1 conv, 64"), ``torch.cat`` becomes a
     "concat" box, reshapes and indexing are drawn through. Labels are quoted by mermaid-py, so
-    parentheses in them are safe. Raises ``ValueError`` for something that is not a module or that
-    ``torch.fx`` cannot trace.
+    parentheses in them are safe. ``title`` names the mermaid-py chart; :func:`show` does not draw it
+    (MyST would read mermaid's YAML title block as directive options), so captions belong in the text.
+    Raises ``ValueError`` for something that is not a module or that ``torch.fx`` cannot trace.
     """
     traced = trace(module, leaves)
     named = dict(traced.named_modules())
