@@ -27,7 +27,24 @@ import torch
 import torch.fx
 from torch import nn
 
-from inception.validation import check_positive_int
+from inception.validation import check_flag, check_positive, check_positive_int
+
+
+@torch.fx.wrap
+def check_bn_input(x: torch.Tensor, num_features: int, batch_statistics: bool) -> None:
+    """``x`` is an (N, C, H, W) float batch with ``num_features`` channels, and (with batch statistics)
+    more than one value per channel. An opaque call when ``torch.fx`` traces the layer."""
+    if not isinstance(x, torch.Tensor):
+        raise ValueError(f"BatchNorm2d expects a torch.Tensor, got {type(x).__name__}")
+    if x.dim() != 4:
+        raise ValueError(f"BatchNorm2d expects a batch of shape (N, C, H, W), got shape {tuple(x.shape)}")
+    if not x.is_floating_point():
+        raise ValueError(f"BatchNorm2d expects a floating-point batch, got {x.dtype}; convert it with x.float()")
+    if x.shape[1] != num_features:
+        raise ValueError(f"BatchNorm2d expects {num_features} channels, got {x.shape[1]} (shape {tuple(x.shape)})")
+    if batch_statistics and x.shape[0] * x.shape[2] * x.shape[3] < 2:
+        raise ValueError(f"batch statistics need more than 1 value per channel, got shape {tuple(x.shape)}; "
+                         "use a larger batch or eval mode")
 
 
 class BatchNorm2d(nn.Module):
@@ -48,8 +65,9 @@ class BatchNorm2d(nn.Module):
                  affine: bool = True, track_running_stats: bool = True) -> None:
         super().__init__()
         check_positive_int("num_features", num_features)
-        if isinstance(eps, bool) or not isinstance(eps, int | float) or not eps > 0:
-            raise ValueError(f"eps must be a positive number, got {eps!r}")
+        check_positive("eps", eps)
+        check_flag("affine", affine)
+        check_flag("track_running_stats", track_running_stats)
         if momentum is not None and (isinstance(momentum, bool) or not isinstance(momentum, int | float)
                                      or not 0.0 <= momentum <= 1.0):
             raise ValueError(f"momentum must be a number in [0, 1] or None (cumulative average), got {momentum!r}")
@@ -73,25 +91,11 @@ class BatchNorm2d(nn.Module):
             self.register_buffer("running_var", None)
             self.register_buffer("num_batches_tracked", None)
 
-    def _check_input(self, x: object) -> None:
-        if isinstance(x, torch.fx.Proxy):
-            return
-        if not isinstance(x, torch.Tensor):
-            raise ValueError(f"BatchNorm2d expects a torch.Tensor, got {type(x).__name__}")
-        if x.dim() != 4:
-            raise ValueError(f"BatchNorm2d expects a batch of shape (N, C, H, W), got shape {tuple(x.shape)}")
-        if x.shape[1] != self.num_features:
-            raise ValueError(f"BatchNorm2d expects {self.num_features} channels, got {x.shape[1]} "
-                             f"(shape {tuple(x.shape)})")
-        if self._uses_batch_statistics() and x.shape[0] * x.shape[2] * x.shape[3] < 2:
-            raise ValueError(f"batch statistics need more than 1 value per channel, got shape {tuple(x.shape)}; "
-                             "use a larger batch or eval mode")
-
     def _uses_batch_statistics(self) -> bool:
         return self.training or not self.track_running_stats
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        self._check_input(x)
+        check_bn_input(x, self.num_features, self._uses_batch_statistics())
         if self._uses_batch_statistics():
             mean = x.mean(dim=(0, 2, 3))                                   # μ_B
             var = ((x - mean[None, :, None, None]) ** 2).mean(dim=(0, 2, 3))  # σ²_B (biased)
@@ -117,8 +121,5 @@ class BatchNorm2d(nn.Module):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
                 f"track_running_stats={self.track_running_stats}")
 
-    def diagram_label(self) -> str:
-        return "BN"
 
-
-__all__ = ["BatchNorm2d"]
+__all__ = ["BatchNorm2d", "check_bn_input"]

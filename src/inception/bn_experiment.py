@@ -17,8 +17,9 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from inception.cost import smallest_input_size
 from inception.layers import BasicConv2d
-from inception.validation import check_image_batch, check_positive_int
+from inception.validation import check_flag, check_image_batch, check_positive_int
 
 
 class SmallCNN(nn.Module):
@@ -30,13 +31,10 @@ class SmallCNN(nn.Module):
         in_channels, num_classes: 1 and 10 for the digits.
     """
 
-    min_input_size = 2  # the 2×2 max pool needs a 2×2 grid; the padded 3×3 convolutions keep any grid
-
     def __init__(self, batch_norm: bool = False, widths: Sequence[int] = (16, 16, 32, 32), in_channels: int = 1,
                  num_classes: int = 10) -> None:
         super().__init__()
-        if not isinstance(batch_norm, bool):
-            raise ValueError(f"batch_norm must be True or False, got {batch_norm!r}")
+        check_flag("batch_norm", batch_norm)
         widths = tuple(widths)
         if len(widths) != 4:
             raise ValueError(f"widths must give the channels of the 4 convolutions, got {widths!r}")
@@ -54,12 +52,20 @@ class SmallCNN(nn.Module):
         self.conv4 = BasicConv2d(c3, c4, 3, padding=1, batch_norm=batch_norm)
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.fc = nn.Linear(c4, num_classes)
+        self.min_input_size = 1  # until measured from the layers just built: 2 (the 2×2 max pool)
+        self.min_input_size = smallest_input_size(self, in_channels)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_image_batch(x, self.in_channels, self.min_input_size, "SmallCNN")
-        x = self.pool(self.conv2(self.conv1(x)))  # N x c2 x 4 x 4 for 8×8 digits
-        x = self.conv4(self.conv3(x))             # N x c4 x 4 x 4
-        return self.fc(torch.flatten(self.avgpool(x), 1))
+        # N x 1 x 8 x 8 for the digits
+        x = self.conv1(x)  # N x c1 x 8 x 8
+        x = self.conv2(x)  # N x c2 x 8 x 8
+        x = self.pool(x)  # N x c2 x 4 x 4
+        x = self.conv3(x)  # N x c3 x 4 x 4
+        x = self.conv4(x)  # N x c4 x 4 x 4
+        x = self.avgpool(x)  # N x c4 x 1 x 1
+        x = torch.flatten(x, 1)  # N x c4
+        return self.fc(x)  # N x num_classes
 
 
 __all__ = ["SmallCNN"]

@@ -8,10 +8,12 @@ What changed from GoogLeNet (Szegedy et al. 2014, Table 1):
 * no max pool between the stages: the stride-2 modules 3c and 4e halve the grid (28 → 14 → 7). Their
   pooling branch is a stride-2 max pool passed through without a projection ("pass through").
 
-The layer is named as in torchvision's GoogLeNet (``conv1``, ``inception3a``, ``branch1`` ...), so the
-two files read side by side. Branches keep the column names of Figure 5: ``branch1`` (#1×1),
+Layers are named as in :mod:`inception.googlenet` (and torchvision's GoogLeNet): the stem is ``conv1``
+(7×7/2), ``conv2`` (1×1) and ``conv3`` (3×3), the modules ``inception3a`` …, so the two files read side
+by side. In every module the branches are numbered in concatenation order: ``branch1`` (#1×1),
 ``branch2`` (#3×3 reduce → #3×3), ``branch3`` (double #3×3 reduce → 3×3 → 3×3), ``branch4``
-(pool + proj). The stride-2 modules have no #1×1 column, hence no ``branch1``.
+(pool + proj); the stride-2 modules have no #1×1 column, so theirs are ``branch1`` (3×3),
+``branch2`` (double 3×3) and ``branch3`` (the max pool).
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from inception.cost import grid_sizes, smallest_input_size
 from inception.googlenet import InceptionAux
 from inception.layers import BasicConv2d, InceptionOutputs
-from inception.validation import check_image_batch, check_positive_int
+from inception.validation import check_channels, check_choice, check_flag, check_image_batch, check_positive_int
 
 #: Figure 5 of Ioffe & Szegedy (2015), one row per module: #1×1, #3×3 reduce, #3×3, double #3×3 reduce,
 #: double #3×3, pooling, pool projection (0: pass through). The stride-2 rows (3c, 4e) have no #1×1.
@@ -45,11 +48,6 @@ FIGURE_5_PRINTED_OUTPUT: dict[str, tuple[int, int]] = {
 }
 
 
-def _check_pool(pool: str) -> None:
-    if pool not in ("avg", "max"):
-        raise ValueError(f'pool must be "avg" or "max", got {pool!r}')
-
-
 class BNInceptionModule(nn.Module):
     """A stride-1 module of Figure 5: four branches, concatenated along the channels.
 
@@ -57,33 +55,31 @@ class BNInceptionModule(nn.Module):
         in_channels: channels of the input.
         ch1x1: the 1×1 branch's filters (#1×1).
         ch3x3red, ch3x3: the 1×1 reduction and the 3×3 after it (#3×3 reduce, #3×3).
-        dbl3x3red, dbl3x3: the 1×1 reduction and the two 3×3 after it (double #3×3 reduce, double #3×3),
+        ch3x3dbl_red, ch3x3dbl: the 1×1 reduction and the two 3×3 after it (double #3×3 reduce, double #3×3),
             which replace GoogLeNet's 5×5.
         pool: ``"avg"`` or ``"max"``, the 3×3/1 pooling of the fourth branch (Figure 5, "Pool +proj").
         pool_proj: the 1×1 projection after the pooling.
-        name: the module's name in Figure 5 (``"3a"``), used in diagrams.
     """
 
-    def __init__(self, in_channels: int, ch1x1: int, ch3x3red: int, ch3x3: int, dbl3x3red: int, dbl3x3: int,
-                 pool: str, pool_proj: int, name: str = "") -> None:
+    def __init__(self, in_channels: int, ch1x1: int, ch3x3red: int, ch3x3: int, ch3x3dbl_red: int, ch3x3dbl: int,
+                 pool: str, pool_proj: int) -> None:
         super().__init__()
         for label, value in [("in_channels", in_channels), ("ch1x1", ch1x1), ("ch3x3red", ch3x3red),
-                             ("ch3x3", ch3x3), ("dbl3x3red", dbl3x3red), ("dbl3x3", dbl3x3),
+                             ("ch3x3", ch3x3), ("ch3x3dbl_red", ch3x3dbl_red), ("ch3x3dbl", ch3x3dbl),
                              ("pool_proj", pool_proj)]:
             check_positive_int(label, value)
-        _check_pool(pool)
+        check_choice("pool", pool, ("avg", "max"))
         self.in_channels = in_channels
-        self.out_channels = ch1x1 + ch3x3 + dbl3x3 + pool_proj
-        self.name = name
+        self.out_channels = ch1x1 + ch3x3 + ch3x3dbl + pool_proj
         self.branch1 = BasicConv2d(in_channels, ch1x1, kernel_size=1)
         self.branch2 = nn.Sequential(
             BasicConv2d(in_channels, ch3x3red, kernel_size=1),
             BasicConv2d(ch3x3red, ch3x3, kernel_size=3, padding=1),
         )
         self.branch3 = nn.Sequential(
-            BasicConv2d(in_channels, dbl3x3red, kernel_size=1),
-            BasicConv2d(dbl3x3red, dbl3x3, kernel_size=3, padding=1),
-            BasicConv2d(dbl3x3, dbl3x3, kernel_size=3, padding=1),
+            BasicConv2d(in_channels, ch3x3dbl_red, kernel_size=1),
+            BasicConv2d(ch3x3dbl_red, ch3x3dbl, kernel_size=3, padding=1),
+            BasicConv2d(ch3x3dbl, ch3x3dbl, kernel_size=3, padding=1),
         )
         pooling = nn.AvgPool2d if pool == "avg" else nn.MaxPool2d
         self.branch4 = nn.Sequential(
@@ -92,11 +88,8 @@ class BNInceptionModule(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_image_batch(x, self.in_channels, 1, f"BN-Inception module {self.name}".rstrip())
-        return torch.cat([self.branch1(x), self.branch2(x), self.branch3(x), self.branch4(x)], dim=1)
-
-    def diagram_label(self) -> str:
-        return f"Inception {self.name}, {self.out_channels}" if self.name else f"Inception, {self.out_channels}"
+        check_channels(x, self.in_channels, "BNInceptionModule")
+        return torch.cat([self.branch1(x), self.branch2(x), self.branch3(x), self.branch4(x)], 1)
 
 
 class BNInceptionReduction(nn.Module):
@@ -104,42 +97,36 @@ class BNInceptionReduction(nn.Module):
 
     The 3×3 branch and the double-3×3 branch end in a stride-2 convolution; the pooling branch is a
     3×3/2 max pool passed through without projection, so all of the input's channels go on:
-    ``out_channels = ch3x3 + dbl3x3 + in_channels``. The pool is padded by 1 like the convolutions, so
+    ``out_channels = ch3x3 + ch3x3dbl + in_channels``. The pool is padded by 1 like the convolutions, so
     the three branches agree on the grid for odd sizes too (⌊(n − 1)/2⌋ + 1).
 
     Args:
         in_channels: channels of the input (all of them pass through the pooling branch).
         ch3x3red, ch3x3: the 1×1 reduction and the stride-2 3×3 after it.
-        dbl3x3red, dbl3x3: the 1×1 reduction, a 3×3, and a stride-2 3×3.
-        name: the module's name in Figure 5 (``"3c"``), used in diagrams.
+        ch3x3dbl_red, ch3x3dbl: the 1×1 reduction, a 3×3, and a stride-2 3×3.
     """
 
-    def __init__(self, in_channels: int, ch3x3red: int, ch3x3: int, dbl3x3red: int, dbl3x3: int,
-                 name: str = "") -> None:
+    def __init__(self, in_channels: int, ch3x3red: int, ch3x3: int, ch3x3dbl_red: int, ch3x3dbl: int) -> None:
         super().__init__()
         for label, value in [("in_channels", in_channels), ("ch3x3red", ch3x3red), ("ch3x3", ch3x3),
-                             ("dbl3x3red", dbl3x3red), ("dbl3x3", dbl3x3)]:
+                             ("ch3x3dbl_red", ch3x3dbl_red), ("ch3x3dbl", ch3x3dbl)]:
             check_positive_int(label, value)
         self.in_channels = in_channels
-        self.out_channels = ch3x3 + dbl3x3 + in_channels
-        self.name = name
-        self.branch2 = nn.Sequential(
+        self.out_channels = ch3x3 + ch3x3dbl + in_channels
+        self.branch1 = nn.Sequential(
             BasicConv2d(in_channels, ch3x3red, kernel_size=1),
             BasicConv2d(ch3x3red, ch3x3, kernel_size=3, stride=2, padding=1),
         )
-        self.branch3 = nn.Sequential(
-            BasicConv2d(in_channels, dbl3x3red, kernel_size=1),
-            BasicConv2d(dbl3x3red, dbl3x3, kernel_size=3, padding=1),
-            BasicConv2d(dbl3x3, dbl3x3, kernel_size=3, stride=2, padding=1),
+        self.branch2 = nn.Sequential(
+            BasicConv2d(in_channels, ch3x3dbl_red, kernel_size=1),
+            BasicConv2d(ch3x3dbl_red, ch3x3dbl, kernel_size=3, padding=1),
+            BasicConv2d(ch3x3dbl, ch3x3dbl, kernel_size=3, stride=2, padding=1),
         )
-        self.branch4 = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+        self.branch3 = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_image_batch(x, self.in_channels, 1, f"BN-Inception module {self.name}".rstrip())
-        return torch.cat([self.branch2(x), self.branch3(x), self.branch4(x)], dim=1)
-
-    def diagram_label(self) -> str:
-        return f"Inception {self.name} /2, {self.out_channels}" if self.name else f"Inception /2, {self.out_channels}"
+        check_channels(x, self.in_channels, "BNInceptionReduction")
+        return torch.cat([self.branch1(x), self.branch2(x), self.branch3(x)], 1)
 
 
 class BNInception(nn.Module):
@@ -158,64 +145,73 @@ class BNInception(nn.Module):
             softmax layer, has no fully-connected layers"), so the default is ``False``; they are here to
             compare with GoogLeNet and with implementations that keep them. In training mode the network
             then returns ``InceptionOutputs(logits, aux_logits=(aux1, aux2))``; in eval mode the logits.
+        image_size: the side of the images the network is built for (224); as in :class:`GoogLeNet`, the
+            auxiliary heads are built for it and, in training mode, accept only that size.
     """
 
-    #: The smallest input height and width the network accepts, in training and in eval mode. Only conv1
-    #: and the two stem pools shrink a small grid (the stride-2 modules are padded): 7 → 4 → 2 → 1, while
-    #: 6 → 3 → 1 → 0 leaves the second 3×3/2 pool nothing to pool (tested in tests/test_bn_inception.py).
-    min_input_size = 7
-
-    def __init__(self, num_classes: int = 1000, in_channels: int = 3, aux_logits: bool = False) -> None:
+    def __init__(self, num_classes: int = 1000, in_channels: int = 3, aux_logits: bool = False,
+                 image_size: int = 224) -> None:
         super().__init__()
         check_positive_int("num_classes", num_classes)
-        check_positive_int("in_channels", in_channels)
-        if not isinstance(aux_logits, bool):
-            raise ValueError(f"aux_logits must be True or False, got {aux_logits!r}")
-        self.in_channels = in_channels
-        self.aux_logits = aux_logits
-        f = FIGURE_5
+        self.in_channels = check_positive_int("in_channels", in_channels)
+        self.aux_logits = check_flag("aux_logits", aux_logits)
+        self.image_size = check_positive_int("image_size", image_size)
+
         self.conv1 = BasicConv2d(in_channels, 64, kernel_size=7, stride=2, padding=3)
         self.maxpool1 = nn.MaxPool2d(3, stride=2, ceil_mode=True)
-        self.conv2_reduce = BasicConv2d(64, 64, kernel_size=1)
-        self.conv2 = BasicConv2d(64, 192, kernel_size=3, padding=1)
+        self.conv2 = BasicConv2d(64, 64, kernel_size=1)
+        self.conv3 = BasicConv2d(64, 192, kernel_size=3, padding=1)
         self.maxpool2 = nn.MaxPool2d(3, stride=2, ceil_mode=True)
-        self.inception3a = BNInceptionModule(192, *f["3a"], name="3a")
-        self.inception3b = BNInceptionModule(256, *f["3b"], name="3b")
-        self.inception3c = BNInceptionReduction(320, *f["3c"][1:5], name="3c")
-        self.inception4a = BNInceptionModule(576, *f["4a"], name="4a")
-        self.inception4b = BNInceptionModule(576, *f["4b"], name="4b")
-        self.inception4c = BNInceptionModule(576, *f["4c"], name="4c")
-        self.inception4d = BNInceptionModule(608, *f["4d"], name="4d")
-        self.inception4e = BNInceptionReduction(608, *f["4e"][1:5], name="4e")
-        self.inception5a = BNInceptionModule(1056, *f["5a"], name="5a")
-        self.inception5b = BNInceptionModule(1024, *f["5b"], name="5b")
-        self.aux1 = InceptionAux(576, num_classes, batch_norm=True, name="after 4a") if aux_logits else None
-        self.aux2 = InceptionAux(608, num_classes, batch_norm=True, name="after 4d") if aux_logits else None
+        #                                        in  #1×1 #3×3r #3×3 dbl-r  dbl  pool  proj
+        self.inception3a = BNInceptionModule(192,   64,   64,  64,   64,  96, "avg",  32)
+        self.inception3b = BNInceptionModule(256,   64,   64,  96,   64,  96, "avg",  64)
+        self.inception3c = BNInceptionReduction(320,      128, 160,   64,  96)
+        self.inception4a = BNInceptionModule(576,  224,   64,  96,   96, 128, "avg", 128)
+        self.inception4b = BNInceptionModule(576,  192,   96, 128,   96, 128, "avg", 128)
+        self.inception4c = BNInceptionModule(576,  160,  128, 160,  128, 160, "avg", 128)
+        self.inception4d = BNInceptionModule(608,   96,  128, 192,  160, 192, "avg", 128)
+        self.inception4e = BNInceptionReduction(608,      128, 192,  192, 256)
+        self.inception5a = BNInceptionModule(1056, 352,  192, 320,  160, 224, "avg", 128)
+        self.inception5b = BNInceptionModule(1024, 352,  192, 320,  192, 224, "max", 128)
+        self.aux1 = self.aux2 = None
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.fc = nn.Linear(1024, num_classes)
 
+        self.min_input_size = 1  # until measured from the layers just built:
+        self.min_input_size = smallest_input_size(self, in_channels)
+        if aux_logits:
+            grid = grid_sizes(self, image_size, ["inception4a"])["inception4a"]  # 14 at 224
+            self.aux1 = InceptionAux(576, num_classes, grid, batch_norm=True)
+            self.aux2 = InceptionAux(608, num_classes, grid, batch_norm=True)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor | InceptionOutputs:
-        check_image_batch(x, self.in_channels, self.min_input_size, "BNInception")
-        x = self.maxpool1(self.conv1(x))      # N x 64 x 56 x 56
-        x = self.conv2(self.conv2_reduce(x))  # N x 192 x 56 x 56
-        x = self.maxpool2(x)                  # N x 192 x 28 x 28
-        x = self.inception3a(x)               # N x 256 x 28 x 28
-        x = self.inception3b(x)               # N x 320 x 28 x 28
-        x = self.inception3c(x)               # N x 576 x 14 x 14
-        x = self.inception4a(x)               # N x 576 x 14 x 14
+        train_size = self.image_size if self.training and self.aux_logits else None
+        check_image_batch(x, self.in_channels, self.min_input_size, "BNInception", train_size)
+        # N x 3 x 224 x 224
+        x = self.conv1(x)  # N x 64 x 112 x 112
+        x = self.maxpool1(x)  # N x 64 x 56 x 56
+        x = self.conv2(x)  # N x 64 x 56 x 56
+        x = self.conv3(x)  # N x 192 x 56 x 56
+        x = self.maxpool2(x)  # N x 192 x 28 x 28
+
+        x = self.inception3a(x)  # N x 256 x 28 x 28
+        x = self.inception3b(x)  # N x 320 x 28 x 28
+        x = self.inception3c(x)  # N x 576 x 14 x 14
+
+        x = self.inception4a(x)  # N x 576 x 14 x 14
         aux1 = self.aux1(x) if self.aux1 is not None and self.training else None
-        x = self.inception4b(x)               # N x 576 x 14 x 14
-        x = self.inception4c(x)               # N x 608 x 14 x 14
-        x = self.inception4d(x)               # N x 608 x 14 x 14
+        x = self.inception4b(x)  # N x 576 x 14 x 14
+        x = self.inception4c(x)  # N x 608 x 14 x 14
+        x = self.inception4d(x)  # N x 608 x 14 x 14
         aux2 = self.aux2(x) if self.aux2 is not None and self.training else None
-        x = self.inception4e(x)               # N x 1056 x 7 x 7
-        x = self.inception5a(x)               # N x 1024 x 7 x 7
-        x = self.inception5b(x)               # N x 1024 x 7 x 7
-        x = torch.flatten(self.avgpool(x), 1)  # N x 1024
-        logits = self.fc(x)                   # N x num_classes
+        x = self.inception4e(x)  # N x 1056 x 7 x 7
+
+        x = self.inception5a(x)  # N x 1024 x 7 x 7
+        x = self.inception5b(x)  # N x 1024 x 7 x 7
+
+        x = self.avgpool(x)  # N x 1024 x 1 x 1
+        x = torch.flatten(x, 1)  # N x 1024
+        x = self.fc(x)  # N x num_classes
         if aux1 is not None and aux2 is not None:
-            return InceptionOutputs(logits, aux_logits=(aux1, aux2))
-        return logits
-
-
-__all__ = ["FIGURE_5", "FIGURE_5_PRINTED_OUTPUT", "BNInception", "BNInceptionModule", "BNInceptionReduction"]
+            return InceptionOutputs(x, (aux1, aux2))
+        return x

@@ -14,14 +14,17 @@ one per parameter per image; the papers count the weights only. The difference i
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import chain
 from math import prod
 
 import torch
 from torch import nn
+from torch.func import functional_call
 
-from inception.validation import check_positive_int, pair
+from inception.validation import check_input_size, check_module, check_positive_int, pair
 
 
 @dataclass(frozen=True)
@@ -95,7 +98,7 @@ def linear_cost(in_features: int, out_features: int, bias: bool = True) -> Cost:
 
 def count_parameters(module: nn.Module, trainable_only: bool = False) -> int:
     """Number of parameters of ``module`` (only those with ``requires_grad`` if ``trainable_only``)."""
-    _check_module(module)
+    check_module(module)
     return sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable_only)
 
 
@@ -121,8 +124,8 @@ def count_macs(module: nn.Module, input_size: Sequence[int]) -> int:
 
 def module_cost(module: nn.Module, input_size: Sequence[int]) -> Cost:
     """Parameters (all of them) and multiply-adds per image (of the layers that run) of ``module``."""
-    _check_module(module)
-    size = _check_input_size(input_size)
+    check_module(module)
+    size = check_input_size(input_size)
     counted: list[int] = []
     hooks = [m.register_forward_hook(lambda m, i, o: counted.append(_layer_macs(m, o)))
              for m in module.modules() if isinstance(m, _COUNTED)]
@@ -142,8 +145,8 @@ def costs_of(model: nn.Module, input_size: Sequence[int], names: Iterable[str]) 
 
     Parameters count the whole submodule; MACs count what ran inside it, per image.
     """
-    _check_module(model)
-    size = _check_input_size(input_size)
+    check_module(model)
+    size = check_input_size(input_size)
     names = list(names)
     submodules = dict(model.named_modules())
     missing = [n for n in names if n not in submodules]
@@ -167,17 +170,111 @@ def costs_of(model: nn.Module, input_size: Sequence[int], names: Iterable[str]) 
     return {n: Cost(count_parameters(submodules[n]), macs[n]) for n in names}
 
 
-def _check_module(module: object) -> None:
-    if not isinstance(module, nn.Module):
-        raise ValueError(f"expected a torch.nn.Module, got {type(module).__name__}")
+#: Layers that keep the shape of their input; :func:`output_shape` skips their arithmetic.
+SHAPE_PRESERVING = (nn.BatchNorm1d, nn.BatchNorm2d, nn.ReLU, nn.Dropout, nn.LocalResponseNorm, nn.Identity)
 
 
-def _check_input_size(input_size: object) -> tuple[int, ...]:
+@contextmanager
+def _shape_only(module: nn.Module) -> Iterator[None]:
+    """Let the shape-preserving layers of ``module`` pass their input through, for as long as the block runs."""
+    skipped = [m for m in module.modules() if isinstance(m, SHAPE_PRESERVING)]
+    for m in skipped:
+        m.forward = _identity
     try:
-        size = tuple(input_size)  # type: ignore[arg-type]
-    except TypeError:
-        size = ()
-    if len(size) < 2 or any(isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in size):
-        raise ValueError(f"input_size must be a tuple of positive ints with the batch first, "
-                         f"e.g. (1, 3, 224, 224); got {input_size!r}")
-    return size
+        yield
+    finally:
+        for m in skipped:
+            del m.forward
+
+
+def _identity(x: torch.Tensor) -> torch.Tensor:
+    return x
+
+
+def output_shape(module: nn.Module, input_size: Sequence[int]) -> torch.Size:
+    """The shape of ``module``'s output for an input of ``input_size`` (batch first).
+
+    Found on PyTorch's ``meta`` device: every layer works out the shape of its output and none computes
+    a value (layers that keep the shape, such as BN and ReLU, are passed through), so it costs
+    milliseconds even for a large network. A too-small input raises PyTorch's ``RuntimeError`` (or a
+    block's ``ValueError``). For a network with auxiliary heads in training mode, the main logits' shape.
+    """
+    check_module(module)
+    size = check_input_size(input_size)
+    state = {name: torch.empty_like(t, device="meta")
+             for name, t in chain(module.named_parameters(), module.named_buffers())}
+    with torch.no_grad(), _shape_only(module):
+        out = functional_call(module, state, (torch.empty(size, device="meta"),))
+    return (out[0] if isinstance(out, tuple) else out).shape
+
+
+def _fits(module: nn.Module, input_size: tuple[int, ...]) -> bool:
+    try:
+        output_shape(module, input_size)
+    except (RuntimeError, ValueError):
+        return False
+    return True
+
+
+def smallest_input_size(module: nn.Module, in_channels: int, limit: int = 1024) -> int:
+    """The smallest square input (in pixels) on which every layer of ``module`` has an output, in eval mode.
+
+    Measured from the module's actual layers, not from a formula: the module runs on the meta device
+    (see :func:`output_shape`) on inputs of growing size, and a bisection finds the first that fits.
+    Auxiliary heads do not run in eval mode, so they do not count. 224-pixel GoogLeNet: 31; the paper's
+    Inception-v2: 75.
+    """
+    check_module(module)
+    check_positive_int("in_channels", in_channels)
+    check_positive_int("limit", limit)
+    was_training = module.training
+    module.eval()
+    try:
+        if not _fits(module, (1, in_channels, limit, limit)):
+            raise ValueError(f"{type(module).__name__} does not run on a {limit}×{limit} input; expected a "
+                             f"module that accepts {in_channels}-channel images of at most {limit} pixels")
+        low, high = 0, limit  # low does not fit (or is 0), high fits
+        while high - low > 1:
+            middle = (low + high) // 2
+            low, high = (low, middle) if _fits(module, (1, in_channels, middle, middle)) else (middle, high)
+    finally:
+        module.train(was_training)
+    return high
+
+
+def grid_sizes(model: nn.Module, image_size: int, names: Iterable[str]) -> dict[str, int]:
+    """The side of the grid that each named submodule of ``model`` outputs, for square inputs of ``image_size``.
+
+    Measured like :func:`output_shape`, on the meta device, in eval mode; ``model`` must have an
+    ``in_channels`` attribute (every network of the book has). GoogLeNet at 224:
+    ``grid_sizes(net, 224, ["conv1", "maxpool1", "maxpool2", "maxpool3", "maxpool4"])`` gives 112, 56,
+    28, 14, 7. Raises ``ValueError`` for an input too small for the network.
+    """
+    check_module(model)
+    check_positive_int("image_size", image_size)
+    in_channels = check_positive_int(f"{type(model).__name__}.in_channels", getattr(model, "in_channels", None))
+    names = list(names)
+    submodules = dict(model.named_modules())
+    missing = [n for n in names if n not in submodules]
+    if missing:
+        raise ValueError(f"{type(model).__name__} has no submodule named {missing}; "
+                         f"expected names like {list(submodules)[1:6]}")
+    sides: dict[str, int] = {}
+
+    def record(name: str):
+        def hook(module: nn.Module, inputs: tuple, output: torch.Tensor) -> None:
+            sides.setdefault(name, output.shape[-1])
+        return hook
+
+    hooks = [submodules[n].register_forward_hook(record(n)) for n in names]
+    was_training = model.training
+    model.eval()
+    try:
+        output_shape(model, (1, in_channels, image_size, image_size))
+    except (RuntimeError, ValueError) as error:
+        raise ValueError(f"{type(model).__name__} does not run on {image_size}×{image_size} inputs: {error}") from None
+    finally:
+        model.train(was_training)
+        for h in hooks:
+            h.remove()
+    return {n: sides[n] for n in names}

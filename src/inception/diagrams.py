@@ -18,18 +18,23 @@ import hashlib
 import html
 import operator
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import torch
 from mermaid.flowchart import FlowChart, Link, Node
 from torch import fx, nn
 
 from inception.layers import BasicConv2d
+from inception.validation import check_channels, check_image_batch
 
 MERMAID_JS = "https://cdn.jsdelivr.net/npm/mermaid@11/dist/mermaid.esm.min.mjs"
 
 #: Module types drawn as one box unless ``leaves`` says otherwise.
 DEFAULT_LEAVES: tuple[type[nn.Module], ...] = (BasicConv2d,)
+
+#: The input checks of :mod:`inception.validation`: opaque calls in a trace; like every call whose result
+#: is unused, they are not drawn.
+CHECKS = (check_channels, check_image_batch)
 
 # Operations that move data without computing anything a reader needs to see.
 _PASS_THROUGH_FUNCTIONS = {operator.getitem, torch.flatten, getattr}
@@ -37,48 +42,78 @@ _PASS_THROUGH_METHODS = {"flatten", "view", "reshape", "contiguous", "squeeze", 
 _FUNCTION_LABELS = {torch.cat: "concat", operator.add: "add", torch.add: "add", torch.relu: "ReLU",
                     torch.nn.functional.relu: "ReLU"}
 
+#: What the papers call each block of the package, by class name (the label of a block drawn as one box).
+BLOCK_NAMES = {
+    "NaiveInception": "naive Inception", "Inception": "Inception", "InceptionAux": "auxiliary classifier",
+    "BNInceptionModule": "Inception", "BNInceptionReduction": "Inception /2",
+    "InceptionFig5": "Inception Fig. 5", "InceptionFig6": "Inception Fig. 6", "InceptionFig7": "Inception Fig. 7",
+    "GridReduction": "grid reduction Fig. 10", "InceptionAuxV2": "auxiliary head Fig. 8",
+    "BatchNorm2d": "BN (Algorithm 1)",
+}
 
-def _pool_label(m: nn.Module, kind: str) -> str:
-    k, s = m.kernel_size, m.stride
-    k = k if isinstance(k, int) else "×".join(map(str, k)) if len(set(k)) > 1 else k[0]
-    s = s if isinstance(s, int) else s[0]
-    text = f"{k}×{k} {kind} pool" if isinstance(k, int) else f"{k} {kind} pool"
-    return text + (f" /{s}" if s != 1 else "")
+
+def _pair_text(value: int | tuple[int, ...]) -> str:
+    values = (value, value) if isinstance(value, int) else tuple(value)
+    return f"{values[0]}×{values[1]}"
 
 
-def describe(module: nn.Module) -> str:
-    """A short label for one layer or block, as the papers write it ("3×3 max pool /2", "FC, 1000")."""
-    if hasattr(module, "diagram_label"):
-        return module.diagram_label()
-    if isinstance(module, nn.Conv2d):
-        kh, kw = module.kernel_size
-        text = f"{kh}×{kw} conv, {module.out_channels}"
-        return text + (f" /{module.stride[0]}" if module.stride != (1, 1) else "")
-    if isinstance(module, nn.MaxPool2d):
-        return _pool_label(module, "max")
-    if isinstance(module, nn.AvgPool2d):
-        return _pool_label(module, "avg")
-    if isinstance(module, nn.AdaptiveAvgPool2d):
-        size = module.output_size
-        return "global avg pool" if size in (1, (1, 1)) else f"adaptive avg pool to {size}"
-    if isinstance(module, nn.Linear):
-        return f"FC, {module.out_features}"
-    if isinstance(module, nn.Dropout):
-        return f"dropout {module.p:g}"
-    if isinstance(module, nn.LocalResponseNorm):
-        return "LRN"
-    if isinstance(module, nn.BatchNorm1d | nn.BatchNorm2d):
-        return "BN"
-    if isinstance(module, nn.ReLU):
-        return "ReLU"
-    if isinstance(module, nn.Flatten):
-        return "flatten"
-    return type(module).__name__
+def _stride_text(stride: int | tuple[int, ...]) -> str:
+    values = (stride, stride) if isinstance(stride, int) else tuple(stride)
+    if values == (1, 1):
+        return ""
+    return f" /{values[0]}" if values[0] == values[1] else f" /{values[0]}×{values[1]}"
+
+
+def _conv(m: nn.Conv2d) -> str:
+    return f"{_pair_text(m.kernel_size)} conv, {m.out_channels}{_stride_text(m.stride)}"
+
+
+def _pool(kind: str) -> Callable[[nn.Module], str]:
+    return lambda m: f"{_pair_text(m.kernel_size)} {kind} pool{_stride_text(m.stride or m.kernel_size)}"
+
+
+def _adaptive(m: nn.AdaptiveAvgPool2d) -> str:
+    return "global avg pool" if m.output_size in (1, (1, 1)) else f"adaptive avg pool to {_pair_text(m.output_size)}"
+
+
+_LAYER_LABELS: dict[type[nn.Module], Callable[[nn.Module], str]] = {
+    BasicConv2d: lambda m: _conv(m.conv),
+    nn.Conv2d: _conv,
+    nn.MaxPool2d: _pool("max"),
+    nn.AvgPool2d: _pool("avg"),
+    nn.AdaptiveAvgPool2d: _adaptive,
+    nn.Linear: lambda m: f"FC, {m.out_features}",
+    nn.Dropout: lambda m: f"dropout {m.p:g}",
+    nn.LocalResponseNorm: lambda m: "LRN",
+    nn.BatchNorm1d: lambda m: "BN",
+    nn.BatchNorm2d: lambda m: "BN",
+    nn.ReLU: lambda m: "ReLU",
+    nn.Flatten: lambda m: "flatten",
+    nn.Identity: lambda m: "identity",
+}
+
+
+def describe(module: nn.Module, name: str = "") -> str:
+    """A short label for one layer or block, read from its type and attributes, as the papers write it.
+
+    Layers: ``"3×3 max pool /2"``, ``"1×7 conv, 128"``, ``"FC, 1000"``. Blocks: their paper name and
+    output channels, after their attribute ``name`` if given: ``"inception3a: Inception, 256"``,
+    ``"Mixed_6b: Inception Fig. 6 n=7, 768"``.
+    """
+    for kind, label in _LAYER_LABELS.items():
+        if type(module) is kind:
+            return label(module)
+    text = BLOCK_NAMES.get(type(module).__name__, type(module).__name__)
+    if hasattr(module, "n"):
+        text += f" n={module.n}"
+    if hasattr(module, "out_channels"):
+        text += f", {module.out_channels}"
+    return f"{name}: {text}" if name else text
 
 
 class _Tracer(fx.Tracer):
     def __init__(self, leaves: tuple[type[nn.Module], ...]) -> None:
-        super().__init__()
+        super().__init__(autowrap_functions=CHECKS)
         self.leaves = leaves
 
     def is_leaf_module(self, m: nn.Module, qualname: str) -> bool:
@@ -106,6 +141,22 @@ def trace(module: nn.Module, leaves: Iterable[type[nn.Module]] = DEFAULT_LEAVES)
     return fx.GraphModule(module, graph)
 
 
+def _label(n: fx.Node, named: dict[str, nn.Module]) -> str | None:
+    """The box a node becomes, or ``None`` for a node drawn through (reshapes, indexing, input checks)."""
+    if n.op in ("placeholder", "output"):
+        return "input" if n.op == "placeholder" else "output"
+    if n.op == "call_module":
+        module = named[n.target]
+        block = "." not in n.target and type(module) not in _LAYER_LABELS
+        return describe(module, n.target if block else "")
+    if n.op == "call_function" and n.target in _FUNCTION_LABELS:
+        return _FUNCTION_LABELS[n.target]
+    unused_call = n.op == "call_function" and not n.users  # an input check: its result is never used
+    drawn_through = unused_call or (n.op == "call_function" and n.target in _PASS_THROUGH_FUNCTIONS) or (
+        n.op == "call_method" and n.target in _PASS_THROUGH_METHODS) or n.op == "get_attr"
+    return None if drawn_through else getattr(n.target, "__name__", str(n.target))
+
+
 def flowchart(module: nn.Module, leaves: Iterable[type[nn.Module]] = DEFAULT_LEAVES,
               title: str | None = None, orientation: str = "TB") -> FlowChart:
     """Trace ``module`` with ``torch.fx`` and return a mermaid-py ``FlowChart`` of its data flow.
@@ -122,27 +173,15 @@ def flowchart(module: nn.Module, leaves: Iterable[type[nn.Module]] = DEFAULT_LEA
     sources: dict[fx.Node, list[Node]] = {}  # fx node -> the drawn nodes its value comes from
     links: list[Link] = []
     for n in traced.graph.nodes:
-        inputs = [s for arg in n.all_input_nodes for s in sources.get(arg, [])]
-        if n.op == "placeholder":
-            label = "input"
-        elif n.op == "output":
-            label = "output"
-        elif n.op == "call_module":
-            label = describe(named[n.target])
-        elif n.op == "call_function" and n.target in _FUNCTION_LABELS:
-            label = _FUNCTION_LABELS[n.target]
-        elif (n.op == "call_function" and n.target in _PASS_THROUGH_FUNCTIONS) or (
-            n.op == "call_method" and n.target in _PASS_THROUGH_METHODS
-        ) or n.op == "get_attr":
-            sources[n] = list(dict.fromkeys(inputs))
+        inputs = list(dict.fromkeys(s for arg in n.all_input_nodes for s in sources.get(arg, [])))
+        label = _label(n, named)
+        if label is None:
+            sources[n] = inputs
             continue
-        else:
-            label = getattr(n.target, "__name__", str(n.target))
         node = Node(_node_id(n.name), label, shape="round-edge" if n.op in ("placeholder", "output") else "normal")
         nodes[node.id_] = node
         sources[n] = [node]
-        for src in dict.fromkeys(inputs):
-            links.append(Link(src, node))
+        links.extend(Link(src, node) for src in inputs)
     return FlowChart(title or type(module).__name__, list(nodes.values()), links, orientation=orientation)
 
 

@@ -3,9 +3,9 @@
 * :class:`NaiveInception`: the naive Inception module (Figure 2a);
 * :class:`Inception`: the module with 1×1 dimension reductions (Figure 2b);
 * :class:`InceptionAux`: the auxiliary classifier (Section 5);
-* :data:`TABLE1`: the nine modules' channel counts from Table 1, as data;
 * :class:`GoogLeNet`: the network of Table 1 and Figure 3;
-* :func:`auxiliary_loss`: main loss + 0.3 × each auxiliary loss (re-exported from :mod:`inception.losses`).
+* :data:`TABLE1` and :data:`PAPER_TABLE1_COST`: Table 1's channel counts and printed costs, as data to
+  compare against.
 
 Module names follow torchvision (``conv1``, ``inception3a``, ``branch1`` … ``branch4``, ``aux1``, ``fc``).
 The default build is the paper's: 5×5 convolutions in the "5×5" branch, convolutions with a bias and no
@@ -17,16 +17,17 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import torch
-from torch import fx, nn
-from torch.nn import functional as F
+from torch import nn
 
-from inception.cost import conv_output_size
+from inception.cost import conv_output_size, grid_sizes, smallest_input_size
 from inception.layers import BasicConv2d, InceptionOutputs
-from inception.losses import auxiliary_loss
-from inception.validation import check_image_batch, check_positive_int
-
-__all__ = ["NaiveInception", "Inception", "InceptionAux", "InceptionConfig", "TABLE1", "PAPER_TABLE1_COST",
-           "GoogLeNet", "auxiliary_loss"]
+from inception.validation import (
+    check_channels,
+    check_flag,
+    check_image_batch,
+    check_positive_int,
+    check_probability,
+)
 
 
 class InceptionConfig(NamedTuple):
@@ -46,7 +47,8 @@ class InceptionConfig(NamedTuple):
         return self.ch1x1 + self.ch3x3 + self.ch5x5 + self.pool_proj
 
 
-#: Table 1 of the paper, one row per Inception module. The input channels are the previous row's output.
+#: Table 1 of the paper, one row per Inception module, to compare the network against (the network
+#: itself writes the same numbers out as literal arguments). The input channels are the previous output.
 TABLE1: dict[str, InceptionConfig] = {
     #                    in   #1×1  #3×3r  #3×3  #5×5r  #5×5  proj
     "3a": InceptionConfig(192,  64,    96,  128,    16,   32,   32),  # 28×28 → 256
@@ -61,8 +63,7 @@ TABLE1: dict[str, InceptionConfig] = {
 }
 
 #: Table 1's "params" (in K, with K = 1024) and "ops" (in M) columns as printed in the paper, keyed by
-#: the name of our submodule. The params column is wrong for conv1, 4c, 4d, 5a and 5b (see the book's
-#: chapter 3 and errata); it is kept here as printed, to compare against.
+#: the name of our submodule. Kept as printed, to compare against (see the book's chapter 3 and errata).
 PAPER_TABLE1_COST: dict[str, tuple[float, float]] = {
     "conv1": (2.7, 34), "conv2+conv3": (112, 360),
     "inception3a": (159, 128), "inception3b": (380, 304),
@@ -81,10 +82,8 @@ class NaiveInception(nn.Module):
     The pool branch passes all input channels through, so the output always grows.
     """
 
-    def __init__(self, in_channels: int, ch1x1: int, ch3x3: int, ch5x5: int, batch_norm: bool = False,
-                 name: str | None = None) -> None:
+    def __init__(self, in_channels: int, ch1x1: int, ch3x3: int, ch5x5: int, batch_norm: bool = False) -> None:
         super().__init__()
-        self.name = name
         self.in_channels = check_positive_int("in_channels", in_channels)
         self.branch1 = BasicConv2d(in_channels, ch1x1, kernel_size=1, batch_norm=batch_norm)
         self.branch2 = BasicConv2d(in_channels, ch3x3, kernel_size=3, padding=1, batch_norm=batch_norm)
@@ -93,11 +92,8 @@ class NaiveInception(nn.Module):
         self.out_channels = ch1x1 + ch3x3 + ch5x5 + in_channels
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_image_batch(x, self.in_channels, 1, self.diagram_label())
-        return torch.cat([self.branch1(x), self.branch2(x), self.branch3(x), self.branch4(x)], dim=1)
-
-    def diagram_label(self) -> str:
-        return f"naive Inception {self.name}" if self.name else "naive Inception"
+        check_channels(x, self.in_channels, "NaiveInception")
+        return torch.cat([self.branch1(x), self.branch2(x), self.branch3(x), self.branch4(x)], 1)
 
 
 class Inception(nn.Module):
@@ -111,14 +107,12 @@ class Inception(nn.Module):
       uses a 3×3 here (a known slip in its port); we keep the paper's 5×5;
     * ``branch4``: 3×3 max pool, stride 1, padding 1 → 1×1 projection (``pool_proj``).
 
-    Output: ``ch1x1 + ch3x3 + ch5x5 + pool_proj`` channels (256 for module 3a). ``name`` ("3a") only
-    labels the module in diagrams.
+    Output: ``ch1x1 + ch3x3 + ch5x5 + pool_proj`` channels (256 for module 3a).
     """
 
     def __init__(self, in_channels: int, ch1x1: int, ch3x3red: int, ch3x3: int, ch5x5red: int, ch5x5: int,
-                 pool_proj: int, batch_norm: bool = False, name: str | None = None) -> None:
+                 pool_proj: int, batch_norm: bool = False) -> None:
         super().__init__()
-        self.name = name
         self.in_channels = check_positive_int("in_channels", in_channels)
         self.branch1 = BasicConv2d(in_channels, ch1x1, kernel_size=1, batch_norm=batch_norm)
         self.branch2 = nn.Sequential(
@@ -135,19 +129,9 @@ class Inception(nn.Module):
         )
         self.out_channels = ch1x1 + ch3x3 + ch5x5 + pool_proj
 
-    @classmethod
-    def from_table(cls, name: str, batch_norm: bool = False) -> Inception:
-        """Module ``name`` ("3a" … "5b") configured from :data:`TABLE1`."""
-        if name not in TABLE1:
-            raise ValueError(f"Table 1 has modules {list(TABLE1)}, got {name!r}")
-        return cls(*TABLE1[name], batch_norm=batch_norm, name=name)
-
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_image_batch(x, self.in_channels, 1, self.diagram_label())
-        return torch.cat([self.branch1(x), self.branch2(x), self.branch3(x), self.branch4(x)], dim=1)
-
-    def diagram_label(self) -> str:
-        return f"Inception {self.name}, {self.out_channels}" if self.name else "Inception"
+        check_channels(x, self.in_channels, "Inception")
+        return torch.cat([self.branch1(x), self.branch2(x), self.branch3(x), self.branch4(x)], 1)
 
 
 class InceptionAux(nn.Module):
@@ -157,51 +141,36 @@ class InceptionAux(nn.Module):
     ReLU → dropout 0.7 → linear to the classes. No softmax: it returns logits.
 
     The fully connected layer takes 128·4·4 = 2,048 features, so the pool must deliver a 4×4 grid. The
-    paper's 5×5/3 pool does that only from a 14×14, 15×15 or 16×16 grid (inputs of about 224 pixels);
-    from any other grid we average-pool adaptively to 4×4 instead (torchvision does that for every grid),
-    so the network trains on small images too. At 224×224 the head is exactly the paper's.
+    head is built for the ``grid`` it will see: on the 14×14 grid of a 224-pixel input (or any grid the
+    paper's 5×5/3 window takes to 4×4) it is exactly the paper's; on other grids the pool averages
+    adaptively to 4×4 instead (as torchvision does on every grid), so the network trains on small images.
     """
 
-    def __init__(self, in_channels: int, num_classes: int, dropout: float = 0.7, batch_norm: bool = False,
-                 name: str | None = None) -> None:
+    def __init__(self, in_channels: int, num_classes: int, grid: int = 14, dropout: float = 0.7,
+                 batch_norm: bool = False) -> None:
         super().__init__()
-        _check_probability("aux dropout", dropout)
-        self.name = name
         self.in_channels = check_positive_int("in_channels", in_channels)
         check_positive_int("num_classes", num_classes)
-        self.pool = nn.AvgPool2d(kernel_size=5, stride=3)
+        check_positive_int("grid", grid)
+        check_probability("dropout", dropout)
+        paper_pool = grid >= 5 and conv_output_size(grid, 5, 3) == 4
+        self.pool = nn.AvgPool2d(kernel_size=5, stride=3) if paper_pool else nn.AdaptiveAvgPool2d(4)
         self.conv = BasicConv2d(in_channels, 128, kernel_size=1, batch_norm=batch_norm)
+        self.flatten = nn.Flatten()
         self.fc1 = nn.Linear(128 * 4 * 4, 1024)
+        self.relu = nn.ReLU(inplace=True)
         self.dropout = nn.Dropout(dropout)
         self.fc2 = nn.Linear(1024, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_image_batch(x, self.in_channels, 1, "InceptionAux")
+        check_channels(x, self.in_channels, "InceptionAux")
         # N x 512 x 14 x 14 (after 4a) or N x 528 x 14 x 14 (after 4d) at 224×224
-        if isinstance(x, fx.Proxy) or all(14 <= n <= 16 for n in x.shape[-2:]):
-            x = self.pool(x)  # the paper's 5×5/3 pool: N x C x 4 x 4
-        else:
-            x = F.adaptive_avg_pool2d(x, 4)  # any other grid: N x C x 4 x 4
+        x = self.pool(x)  # N x C x 4 x 4
         x = self.conv(x)  # N x 128 x 4 x 4
-        x = torch.flatten(x, 1)  # N x 2048
-        x = F.relu(self.fc1(x), inplace=True)  # N x 1024
+        x = self.flatten(x)  # N x 2048
+        x = self.relu(self.fc1(x))  # N x 1024
         x = self.dropout(x)
         return self.fc2(x)  # N x num_classes
-
-    def diagram_label(self) -> str:
-        return f"auxiliary classifier {self.name}" if self.name else "auxiliary classifier"
-
-
-def _check_probability(name: str, p: object) -> float:
-    if isinstance(p, bool) or not isinstance(p, int | float) or not 0.0 <= p < 1.0:
-        raise ValueError(f"{name} must be a probability in [0, 1), got {p!r}")
-    return float(p)
-
-
-def _check_flag(name: str, value: object) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError(f"{name} must be True or False, got {value!r}")
-    return value
 
 
 class GoogLeNet(nn.Module):
@@ -224,59 +193,60 @@ class GoogLeNet(nn.Module):
             and torchvision's port. The paper has none.
         lrn: the two local response normalizations of Figure 3 (size 5, α = 1e-4, β = 0.75, k = 1).
         dropout, aux_dropout: dropout probabilities of the main head (0.4) and of the auxiliary heads (0.7).
+        image_size: the side of the images the network is built for (224 in the paper). The auxiliary
+            heads are built for the grid that size gives after 4a, and in training mode they accept only
+            that size; in eval mode the network accepts any input of at least ``min_input_size`` pixels.
 
     Default: 6,998,552 parameters without auxiliary heads, 13,378,280 with; about 1.586G multiply-adds
     at 224×224. The model returns logits: there is no softmax inside.
     """
 
     def __init__(self, num_classes: int = 1000, in_channels: int = 3, aux_logits: bool = True,
-                 batch_norm: bool = False, lrn: bool = True, dropout: float = 0.4, aux_dropout: float = 0.7) -> None:
+                 batch_norm: bool = False, lrn: bool = True, dropout: float = 0.4, aux_dropout: float = 0.7,
+                 image_size: int = 224) -> None:
         super().__init__()
         self.num_classes = check_positive_int("num_classes", num_classes)
         self.in_channels = check_positive_int("in_channels", in_channels)
-        self.aux_logits = _check_flag("aux_logits", aux_logits)
-        _check_flag("batch_norm", batch_norm)
-        _check_flag("lrn", lrn)
-        _check_probability("dropout", dropout)
-        _check_probability("aux_dropout", aux_dropout)
-        bn = {"batch_norm": batch_norm}
+        self.aux_logits = check_flag("aux_logits", aux_logits)
+        self.image_size = check_positive_int("image_size", image_size)
+        bn = check_flag("batch_norm", batch_norm)
+        check_flag("lrn", lrn)
+        check_probability("dropout", dropout)
+        check_probability("aux_dropout", aux_dropout)
 
-        def module(name: str) -> Inception:
-            return Inception.from_table(name, batch_norm=batch_norm)
-
-        self.conv1 = BasicConv2d(in_channels, 64, kernel_size=7, stride=2, padding=3, **bn)
+        self.conv1 = BasicConv2d(in_channels, 64, kernel_size=7, stride=2, padding=3, batch_norm=bn)
         self.maxpool1 = nn.MaxPool2d(3, stride=2, ceil_mode=True)
-        self.lrn1 = _lrn() if lrn else None
-        self.conv2 = BasicConv2d(64, 64, kernel_size=1, **bn)
-        self.conv3 = BasicConv2d(64, 192, kernel_size=3, padding=1, **bn)
-        self.lrn2 = _lrn() if lrn else None
+        self.lrn1 = nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=1.0) if lrn else nn.Identity()
+        self.conv2 = BasicConv2d(64, 64, kernel_size=1, batch_norm=bn)
+        self.conv3 = BasicConv2d(64, 192, kernel_size=3, padding=1, batch_norm=bn)
+        self.lrn2 = nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=1.0) if lrn else nn.Identity()
         self.maxpool2 = nn.MaxPool2d(3, stride=2, ceil_mode=True)
 
-        self.inception3a = module("3a")
-        self.inception3b = module("3b")
+        self.inception3a = Inception(192, 64, 96, 128, 16, 32, 32, batch_norm=bn)
+        self.inception3b = Inception(256, 128, 128, 192, 32, 96, 64, batch_norm=bn)
         self.maxpool3 = nn.MaxPool2d(3, stride=2, ceil_mode=True)
 
-        self.inception4a = module("4a")
-        self.inception4b = module("4b")
-        self.inception4c = module("4c")
-        self.inception4d = module("4d")
-        self.inception4e = module("4e")
+        self.inception4a = Inception(480, 192, 96, 208, 16, 48, 64, batch_norm=bn)
+        self.inception4b = Inception(512, 160, 112, 224, 24, 64, 64, batch_norm=bn)
+        self.inception4c = Inception(512, 128, 128, 256, 24, 64, 64, batch_norm=bn)
+        self.inception4d = Inception(512, 112, 144, 288, 32, 64, 64, batch_norm=bn)
+        self.inception4e = Inception(528, 256, 160, 320, 32, 128, 128, batch_norm=bn)
         self.maxpool4 = nn.MaxPool2d(3, stride=2, ceil_mode=True)
 
-        self.inception5a = module("5a")
-        self.inception5b = module("5b")
+        self.inception5a = Inception(832, 256, 160, 320, 32, 128, 128, batch_norm=bn)
+        self.inception5b = Inception(832, 384, 192, 384, 48, 128, 128, batch_norm=bn)
 
-        if aux_logits:
-            self.aux1 = InceptionAux(TABLE1["4a"].out_channels, num_classes, aux_dropout, batch_norm, name="after 4a")
-            self.aux2 = InceptionAux(TABLE1["4d"].out_channels, num_classes, aux_dropout, batch_norm, name="after 4d")
-        else:
-            self.aux1 = self.aux2 = None
-
+        self.aux1 = self.aux2 = None
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.dropout = nn.Dropout(dropout)
-        self.fc = nn.Linear(TABLE1["5b"].out_channels, num_classes)
+        self.fc = nn.Linear(1024, num_classes)
 
-        self.min_input_size = self._min_input_size()
+        self.min_input_size = 1  # until measured from the layers just built:
+        self.min_input_size = smallest_input_size(self, in_channels)
+        if aux_logits:
+            grid = grid_sizes(self, image_size, ["inception4a"])["inception4a"]  # 14 at 224
+            self.aux1 = InceptionAux(512, num_classes, grid, aux_dropout, batch_norm=bn)
+            self.aux2 = InceptionAux(528, num_classes, grid, aux_dropout, batch_norm=bn)
         self._init_weights()
 
     def _init_weights(self) -> None:
@@ -288,42 +258,16 @@ class GoogLeNet(nn.Module):
                 if m.bias is not None:
                     nn.init.zeros_(m.bias)
 
-    def grid_sizes(self, size: int) -> dict[str, int]:
-        """Side of the grid after each resolution change, for a ``size``×``size`` input (0: too small).
-
-        At 224: ``{"conv1": 112, "maxpool1": 56, "maxpool2": 28, "maxpool3": 14, "maxpool4": 7}``.
-        """
-        check_positive_int("size", size)
-        conv = self.conv1.conv
-        grids = {"conv1": (size + 2 * conv.padding[0] - conv.kernel_size[0]) // conv.stride[0] + 1}
-        side = max(grids["conv1"], 0)
-        for name in ("maxpool1", "maxpool2", "maxpool3", "maxpool4"):
-            side = _pool_output_size(side, getattr(self, name))
-            grids[name] = side
-        return grids
-
-    def _min_input_size(self) -> int:
-        """The smallest square input for which every layer has an output of at least 1×1.
-
-        Every layer but conv1 and the four 3×3/2 max pools keeps the grid; the auxiliary heads accept any
-        grid (see :class:`InceptionAux`), so the answer is the same in training and in eval mode.
-        """
-        size = 1
-        while min(self.grid_sizes(size).values()) < 1:
-            size += 1
-        return size
-
     def forward(self, x: torch.Tensor) -> torch.Tensor | InceptionOutputs:
-        check_image_batch(x, self.in_channels, self.min_input_size, "GoogLeNet")
+        train_size = self.image_size if self.training and self.aux_logits else None
+        check_image_batch(x, self.in_channels, self.min_input_size, "GoogLeNet", train_size)
         # N x 3 x 224 x 224
         x = self.conv1(x)  # N x 64 x 112 x 112
         x = self.maxpool1(x)  # N x 64 x 56 x 56
-        if self.lrn1 is not None:
-            x = self.lrn1(x)
+        x = self.lrn1(x)
         x = self.conv2(x)  # N x 64 x 56 x 56
         x = self.conv3(x)  # N x 192 x 56 x 56
-        if self.lrn2 is not None:
-            x = self.lrn2(x)
+        x = self.lrn2(x)
         x = self.maxpool2(x)  # N x 192 x 28 x 28
 
         x = self.inception3a(x)  # N x 256 x 28 x 28
@@ -350,17 +294,3 @@ class GoogLeNet(nn.Module):
             return InceptionOutputs(x, (aux1, aux2))
         return x
 
-
-def _pool_output_size(size: int, pool: nn.MaxPool2d) -> int:
-    """Output length of a square pool along one axis, by PyTorch's rule; 0 if nothing is left."""
-    if size < 1:
-        return 0
-    try:
-        return conv_output_size(size, pool.kernel_size, pool.stride, pool.padding, pool.ceil_mode)
-    except ValueError:
-        return 0
-
-
-def _lrn() -> nn.LocalResponseNorm:
-    """Local response normalization as in GoogLeNet's Caffe model: size 5, α = 1e-4, β = 0.75, k = 1."""
-    return nn.LocalResponseNorm(size=5, alpha=1e-4, beta=0.75, k=1.0)

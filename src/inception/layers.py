@@ -13,7 +13,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from inception.validation import check_positive_int, pair
+from inception.validation import check_flag, check_positive, check_positive_int, pair
 
 
 class BasicConv2d(nn.Module):
@@ -28,28 +28,21 @@ class BasicConv2d(nn.Module):
         bn_eps: BN's ε. PyTorch's default is 1e-5; torchvision's Inception code uses 1e-3.
     """
 
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size: int | Sequence[int],
-        stride: int | Sequence[int] = 1,
-        padding: int | Sequence[int] = 0,
-        batch_norm: bool = True,
-        bn_eps: float = 1e-5,
-    ) -> None:
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int | Sequence[int],
+                 stride: int | Sequence[int] = 1, padding: int | Sequence[int] = 0, batch_norm: bool = True,
+                 bn_eps: float = 1e-5) -> None:
         super().__init__()
         check_positive_int("in_channels", in_channels)
         check_positive_int("out_channels", out_channels)
         kernel = pair("kernel_size", kernel_size, minimum=1)
         stride_ = pair("stride", stride, minimum=1)
         padding_ = pair("padding", padding, minimum=0)
+        check_flag("batch_norm", batch_norm)
+        check_positive("bn_eps", bn_eps)
         for k, p, axis in zip(kernel, padding_, ("height", "width"), strict=True):
             if p > k // 2:
-                raise ValueError(
-                    f"padding {p} along the {axis} is more than half the kernel size {k}; "
-                    f"expected padding <= {k // 2} (padding {k // 2} keeps the grid size)"
-                )
+                raise ValueError(f"padding {p} along the {axis} is more than half the kernel size {k}; "
+                                 f"expected padding <= {k // 2} (padding {k // 2} keeps the grid size)")
         self.conv = nn.Conv2d(in_channels, out_channels, kernel, stride_, padding_, bias=not batch_norm)
         self.bn = nn.BatchNorm2d(out_channels, eps=bn_eps) if batch_norm else None
         self.relu = nn.ReLU(inplace=True)
@@ -67,15 +60,6 @@ class BasicConv2d(nn.Module):
         if self.bn is not None:
             x = self.bn(x)
         return self.relu(x)
-
-    def diagram_label(self) -> str:
-        """The label this layer gets in a diagram, e.g. ``"3×3 conv, 192"`` or ``"1×7 conv, 128"``."""
-        kh, kw = self.conv.kernel_size
-        text = f"{kh}×{kw} conv, {self.out_channels}"
-        if self.conv.stride != (1, 1):
-            sh, sw = self.conv.stride
-            text += f" /{sh}" if sh == sw else f" /{sh}×{sw}"
-        return text
 
 
 class InceptionOutputs(NamedTuple):

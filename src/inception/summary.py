@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import torchinfo
 from torch import nn
 
-from inception.cost import _check_input_size, _check_module
+from inception.validation import check_input_size, check_module
 
 COLUMNS = ("input_size", "output_size", "kernel_size", "num_params", "mult_adds")
 
@@ -23,8 +23,8 @@ def summary(model: nn.Module, input_size: Sequence[int], depth: int = 3, mode: s
     Returns a :class:`Summary`: the table is its ``str``, it is displayed as the last expression of a
     cell, and torchinfo's totals (``total_params``, ``total_mult_adds``, ...) are its attributes.
     """
-    _check_module(model)
-    size = _check_input_size(input_size)
+    check_module(model)
+    size = check_input_size(input_size)
     if mode not in ("eval", "train"):
         raise ValueError(f'mode must be "eval" or "train", got {mode!r}')
     options = dict(col_names=COLUMNS, depth=depth, row_settings=("var_names",), verbose=0, device="cpu",
