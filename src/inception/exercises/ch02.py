@@ -72,5 +72,5 @@ def _cheaper_module(answer):
         raise WrongAnswer(f"expected under 100,000,000 multiply-adds per image on 192 × 28 × 28, got {macs:,}. "
                           "Hint: the 3×3 convolution dominates; shrink its reduction, or move channels to the "
                           "cheap 1×1 branch.")
-    original = module_cost(Inception.from_table("3a"), (1, 192, 28, 28)).macs
+    original = module_cost(Inception(*TABLE1["3a"]), (1, 192, 28, 28)).macs
     return f"256 channels for {macs:,} multiply-adds per image, {macs / 1e6:.1f}M against 3a's {original / 1e6:.1f}M."

@@ -6,15 +6,16 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from inception.cost import count_parameters
+from inception.cost import count_parameters, grid_sizes, smallest_input_size
 from inception.exercises.registry import exercise, expect_close, expect_equal
-from inception.googlenet import TABLE1, GoogLeNet, InceptionAux, auxiliary_loss
+from inception.googlenet import TABLE1, GoogLeNet, InceptionAux
 from inception.layers import InceptionOutputs
+from inception.losses import auxiliary_loss
 
 
 @exercise("3.1", "The grid that enters module 5a", "easy", wrong=[2, 6, 7])
 def _grid_5a(answer):
-    expected = GoogLeNet(num_classes=10, aux_logits=False).grid_sizes(96)["maxpool4"]
+    expected = grid_sizes(GoogLeNet(num_classes=10, aux_logits=False), 96, ["maxpool4"])["maxpool4"]
     expect_equal(answer, expected, "the side of the grid that module 5a receives for a 96×96 input",
                  hint="follow the 7×7/2 convolution and the four 3×3/2 max pools; GoogLeNet's pools round up "
                       "(ceil_mode=True).")
@@ -62,7 +63,7 @@ def _training_loss(answer):
 def _min_size_with_torchvision_pool() -> int:
     net = GoogLeNet(num_classes=10, aux_logits=False)
     net.maxpool4 = nn.MaxPool2d(2, stride=2, ceil_mode=True)
-    return net._min_input_size()
+    return smallest_input_size(net, net.in_channels)
 
 
 @exercise("3.4", "The smallest input with torchvision's last pool", "hard", wrong=[31, 16, 14])

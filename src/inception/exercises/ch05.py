@@ -46,7 +46,7 @@ def _double_ratio(answer):
 
 @exercise("5.3", "What seed 001's stem leaves out", "medium", wrong=[64 * 64, 64 * 64 + 64, 4_224 * 2])
 def _seed_stem(answer):
-    expected = count_parameters(BNInception().conv2_reduce)
+    expected = count_parameters(BNInception().conv2)
     expect_equal(answer, expected, "the parameters of the stem's 1×1 convolution from 64 to 64 channels with its BN",
                  hint="a convolution followed by BN has no bias; BN learns a scale and a shift per channel.")
     return f"{answer:,} parameters: 64·64 weights and 64 + 64 for BN's γ and β. 14,639,390 − 4,224 = 14,635,166."

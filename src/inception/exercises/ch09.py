@@ -7,8 +7,8 @@ from dataclasses import replace
 import torch
 
 from inception.cost import count_macs, count_parameters
+from inception.customizing import InceptionV2Config, build_inception_v2
 from inception.exercises.registry import WrongAnswer, exercise, expect_equal
-from inception.inception_v2 import InceptionV2, InceptionV2Config
 
 #: The chapter's CIFAR-like variant (3×32×32, 10 classes), the starting point of exercises 9.1 and 9.3.
 CIFAR_LIKE = InceptionV2Config(num_classes=10, image_size=32, stem="small", width=0.25,
@@ -35,7 +35,7 @@ def check_9_1(answer: object) -> str:
     expect_equal(config.in_channels, 3, "the number of input channels of a colour image")
     expect_equal(config.image_size, 32, "the image size of CIFAR-100")
     expect_equal(config.stem, "small", "the stem for 32×32 images",
-                 hint="the paper's stem needs at least smallest_input_size('paper') pixels")
+                 hint="the paper's stem needs at least InceptionV2().min_input_size pixels")
     return "only the classifier changes: num_classes=100, everything else as in the CIFAR-like variant."
 
 
@@ -54,7 +54,7 @@ def check_9_2(answer: object) -> str:
     missing = [name for name in ("fig5_modules", "fig6_modules", "fig7_modules") if getattr(config, name) < 1]
     if missing:
         raise WrongAnswer(f"expected at least one module of each figure, got {', '.join(f'{m}=0' for m in missing)}")
-    model = InceptionV2.from_config(config)
+    model = build_inception_v2(config)
     n = count_parameters(model)
     if n > PARAMETER_BUDGET:
         raise WrongAnswer(f"expected at most {PARAMETER_BUDGET:,} parameters, got {n:,}; "
@@ -67,27 +67,27 @@ def check_9_2(answer: object) -> str:
 
 
 def _trainable_after_freezing(config: InceptionV2Config) -> int:
-    model = InceptionV2.from_config(config)
-    return count_parameters(model.mixed7) + count_parameters(model.fc)
+    model = build_inception_v2(config)
+    return count_parameters(model.Mixed_7b) + count_parameters(model.fc)
 
 
 @exercise("9.3", "Trainable parameters after freezing", "medium",
-          wrong=[lambda: count_parameters(InceptionV2.from_config(CIFAR_LIKE)),
-                 lambda: count_parameters(InceptionV2.from_config(CIFAR_LIKE).mixed7),
-                 lambda: count_parameters(InceptionV2.from_config(CIFAR_LIKE).fc),
+          wrong=[lambda: count_parameters(build_inception_v2(CIFAR_LIKE)),
+                 lambda: count_parameters(build_inception_v2(CIFAR_LIKE).Mixed_7b),
+                 lambda: count_parameters(build_inception_v2(CIFAR_LIKE).fc),
                  lambda: _trainable_after_freezing(CIFAR_LIKE)
-                 + count_parameters(InceptionV2.from_config(CIFAR_LIKE).aux),
+                 + count_parameters(build_inception_v2(CIFAR_LIKE).AuxLogits),
                  lambda: _trainable_after_freezing(replace(CIFAR_LIKE, num_classes=100))])
 def check_9_3(answer: object) -> str:
     expected = _trainable_after_freezing(CIFAR_LIKE)
     expect_equal(answer, expected, "the number of parameters that still require a gradient",
-                 hint="only mixed7 and fc train; the auxiliary head is frozen too")
-    return f"{expected:,} parameters train: those of mixed7 and of the classifier fc."
+                 hint="only the Figure 7 module Mixed_7b and fc train; the auxiliary head is frozen too")
+    return f"{expected:,} parameters train: those of Mixed_7b and of the classifier fc."
 
 
 def _digits_macs(image_size: int) -> int:
     config = replace(DIGITS, image_size=image_size)
-    return count_macs(InceptionV2.from_config(config).eval(), (1, 1, image_size, image_size))
+    return count_macs(build_inception_v2(config).eval(), (1, 1, image_size, image_size))
 
 
 @exercise("9.4", "The largest input within a compute budget", "hard",
