@@ -16,15 +16,24 @@ from nbclient import NotebookClient
 
 from inception.classroom import (
     STUDENT_TAG,
-    book_chapters,
-    chapter_info,
+    answer_cell,
+    cell_source,
     exercise_labels,
-    main,
-    render_teachers_page,
+    prose_solutions,
     solutions,
     student_copy,
-    teachers_section,
     write_student_copies,
+)
+from inception.classroom.__main__ import main
+from inception.classroom.teachers import (
+    PAGE_BEGIN,
+    PAGE_END,
+    book_chapters,
+    chapter_info,
+    prerequisites,
+    render_teachers_page,
+    teachers_section,
+    update_teachers_page,
 )
 from inception.exercises import exercises
 
@@ -271,3 +280,97 @@ def test_teachers_section_of_a_toy_chapter(tmp_path):
     assert "| {ref}`9.3 <ex-9-3>` | Why odd? | hard | you: a solution in prose |" in section
     with pytest.raises(ValueError, match="markers"):
         render_teachers_page("# For teachers\n", [info])
+
+
+def _toy_book(root: Path) -> Path:
+    """A book of one toy chapter, with a teachers' page whose generated part is empty."""
+    (root / "notebooks").mkdir()
+    nbformat.write(_toy_notebook(), root / "notebooks" / "09_toy.ipynb")
+    (root / "_toc.yml").write_text("format: jb-book\nroot: intro\nparts:\n  - caption: Toys\n    chapters:\n"
+                                   "      - file: notebooks/09_toy\n")
+    page = root / "teachers.md"
+    page.write_text(f"# For teachers\n\n{PAGE_BEGIN}\n{PAGE_END}\n")
+    return page
+
+
+def test_teachers_page_command(tmp_path, monkeypatch, capsys):
+    """``python -m inception.classroom --teachers-page PAGE``, as the README and the page itself give it."""
+    page = _toy_book(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert main(["--teachers-page", "teachers.md"]) == 0
+    assert "teachers.md: updated" in capsys.readouterr().out
+    assert "| {ref}`9.3 <ex-9-3>` | Why odd? | hard | you: a solution in prose |" in page.read_text()
+    assert main(["--teachers-page", "teachers.md"]) == 0
+    assert "teachers.md: already up to date" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["--teachers-page", "teachers.md", "notebooks"])
+    assert "give no other paths" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["--teachers-page", "missing.md"])
+    assert "page must be the path of the teachers' page" in capsys.readouterr().err
+
+
+def test_teachers_page_command_runs_as_a_module(tmp_path):
+    _toy_book(tmp_path)
+    result = subprocess.run([sys.executable, "-m", "inception.classroom", "--teachers-page", "teachers.md"],
+                            capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "teachers.md: updated" in result.stdout
+
+
+def test_a_missing_extra_is_named():
+    """Without nbformat (the ``classroom`` extra), ``import inception.classroom`` says what to install."""
+    code = "import sys; sys.modules['nbformat'] = None; import inception.classroom"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "ModuleNotFoundError: inception.classroom needs nbformat" in result.stderr
+    assert 'pip install "inception[classroom]"' in result.stderr
+
+
+def test_arguments_are_checked(tmp_path):
+    nb = _toy_notebook()
+    for function in (solutions, prose_solutions, exercise_labels, student_copy):
+        with pytest.raises(ValueError, match="expected a notebook as nbformat.read"):
+            function(tmp_path / "09_toy.ipynb")
+    with pytest.raises(ValueError, match="expected a notebook cell"):
+        cell_source("x = 3")
+    with pytest.raises(ValueError, match='exercise_id must look like "3.2"'):
+        answer_cell("9", import_check=True)
+    with pytest.raises(ValueError, match="import_check must be True or False"):
+        answer_cell("9.1", import_check="yes")
+    with pytest.raises(ValueError, match="clear_outputs must be True or False"):
+        student_copy(nb, clear_outputs=1)
+    nbformat.write(nb, tmp_path / "09_toy.ipynb")
+    with pytest.raises(ValueError, match="wrap it in a list"):
+        write_student_copies(str(tmp_path / "09_toy.ipynb"), tmp_path / "out")
+    with pytest.raises(ValueError, match="is a file"):
+        write_student_copies([tmp_path / "09_toy.ipynb"], tmp_path / "09_toy.ipynb")
+    with pytest.raises(ValueError, match="outdir must be the path of a folder"):
+        write_student_copies([tmp_path / "09_toy.ipynb"], None)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(ValueError, match="no notebooks found"):
+        write_student_copies([empty], tmp_path / "out")
+    with pytest.raises(ValueError, match="argv must be a list"):
+        main("notebooks student")
+
+
+def test_teachers_arguments_are_checked(tmp_path):
+    info = chapter_info(_toy_book(tmp_path).parent / "notebooks" / "09_toy.ipynb")
+    with pytest.raises(ValueError, match="expected the path of a chapter's notebook"):
+        chapter_info(tmp_path / "notebooks" / "10_missing.ipynb")
+    with pytest.raises(ValueError, match="docname must be the chapter's name in the book"):
+        chapter_info(tmp_path / "notebooks" / "09_toy.ipynb", docname="")
+    with pytest.raises(ValueError, match="expected a list of ChapterInfo"):
+        prerequisites("09_toy")
+    with pytest.raises(ValueError, match="expected a list of ChapterInfo"):
+        teachers_section([info, "10_next"])
+    with pytest.raises(ValueError, match="two chapters have the same number"):
+        teachers_section([info, info])
+    with pytest.raises(ValueError, match="root must be the book's folder"):
+        book_chapters(tmp_path / "notebooks")
+    with pytest.raises(ValueError, match="page_text must be the text of the teachers' page"):
+        render_teachers_page(tmp_path / "teachers.md", [info])
+    with pytest.raises(ValueError, match="page must be the path of the teachers' page"):
+        update_teachers_page(tmp_path / "missing.md", tmp_path)
+    assert update_teachers_page(tmp_path / "teachers.md", tmp_path)
