@@ -340,100 +340,143 @@ def _report(config, line: str) -> None:
     config.pluginmanager.register(Reporter(), "inception-site-report")
 
 
-def test_every_page_in_a_browser(served_site, built_site, request):
-    _require_browser()
+def _check_mermaid_version() -> None:
     assert (MERMAID_DIST.parent / "package.json").exists()
     local_version = json.loads((MERMAID_DIST.parent / "package.json").read_text())["version"]
     configured = str(CONFIG["sphinx"]["config"]["mermaid_version"])
     assert local_version == configured, (
         f"tests/site has mermaid {local_version}, the book loads {configured}: update tests/site/package.json")
 
+
+def _site_pages(site: Path) -> list[Path]:
+    """The site's HTML pages, less Sphinx's own folders and the generated index and search pages."""
+    return sorted(p for p in site.rglob("*.html")
+                  if p.relative_to(site).parts[0] not in ("_static", "_sources", "_images")
+                  and p.name not in SKIP_PAGES)
+
+
+def _redirect_target(path: Path, rel: str, origin: str) -> str | None:
+    """The URL a redirect page (the site's index.html forwards to the first page) leads to, else None."""
+    redirect = re.search(r'http-equiv="refresh"\s+content="\d+;\s*url=([^"]+)"', path.read_text(), re.I)
+    if not redirect:
+        return None
+    return f"{origin}/{Path(rel).parent.as_posix()}/{redirect[1]}".replace("/./", "/")
+
+
+def _colab_url(rel: str) -> str:
+    """The Colab launch button's address for the page ``rel``, from the repository in ``_config.yml``."""
     repository = CONFIG["repository"]
     repo = repository["url"].removeprefix("https://github.com/").rstrip("/")
     branch = repository.get("branch", "main")
-    pages = sorted(p for p in built_site.rglob("*.html")
-                   if p.relative_to(built_site).parts[0] not in ("_static", "_sources", "_images")
-                   and p.name not in SKIP_PAGES)
+    return f"{COLAB}/github/{repo}/blob/{branch}/{Path(rel).with_suffix('.ipynb').as_posix()}"
+
+
+def _check_solutions(page, rel: str, facts: dict) -> tuple[list[str], list[dict]]:
+    """Solutions hidden until clicked, then shown: the problems, and the solutions after the click."""
+    problems = [f"{rel}: solution {s['id']} is visible before it is clicked" for s in facts["solutions"] if s["shown"]]
+    _open_solutions(page)
+    page.wait_for_timeout(400)  # the dropdown's opening transition
+    after = page.evaluate(JS_PAGE_FACTS)["solutions"]
+    problems += [f"{rel}: solution {s['id']} stays hidden when clicked" for s in after if not s["shown"]]
+    return problems, after
+
+
+def _check_math(page, rel: str) -> tuple[list[str], int]:
+    """Every formula typeset without a TeX error: the problems, and the number of formulas."""
+    math = _math(page)
+    if math is None:
+        return [f"{rel}: MathJax did not load"], 0
+    problems = [f"{rel}: formula not typeset: {m!r}" for m in math["untypeset"]]
+    problems += [f"{rel}: TeX error in a formula: {m!r}" for m in math["errors"]]
+    return problems, math["formulas"]
+
+
+def _diagram_problems(rel: str, diagrams: list[dict]) -> list[str]:
+    problems = []
+    for d in diagrams:
+        if d["syntaxError"] or d["failed"] or not (d["processed"] and d["svg"]):
+            why = "syntax error" if d["syntaxError"] else "no SVG"
+            problems.append(f"{rel}: a mermaid diagram did not render ({why}): {d['text'][:120]!r}")
+    return problems
+
+
+def _chapter_problems(rel: str, notebook: Path, found: dict[str, int], colab: list[str]) -> list[str]:
+    """A chapter's page shows at least what its notebook holds, and its Colab button opens the notebook."""
+    expected = _notebook_expectations(notebook)
+    problems = [f"{rel}: the notebook has {expected[what]} {what}, the page shows {n}"
+                for what, n in found.items() if n < expected[what]]
+    if _colab_url(rel) not in colab:
+        problems.append(f"{rel}: Colab button {colab or 'missing'}, expected {_colab_url(rel)}")
+    return problems
+
+
+def _check_page(page, rel: str, origin: str, links: _LinkChecker) -> tuple[list[str], Counter]:
+    """Open the page ``rel`` and check it: the problems found, and what it holds (for the summary)."""
+    errors = _page_errors(page, origin)
+    page.goto(f"{origin}/{rel}", wait_until="load")
+    problems, solutions_after = _check_solutions(page, rel, page.evaluate(JS_PAGE_FACTS))
+    math_problems, formulas = _check_math(page, rel)
+    diagrams = _wait_for_diagrams(page)
+    problems += math_problems + _diagram_problems(rel, diagrams)
+    facts = page.evaluate(JS_PAGE_FACTS)
+    problems += [f"{rel}: figure not loaded: {f['src']}" for f in facts["figures"] if not f["ok"]]
+    problems += [f"{rel}: broken link {b}" for b in filter(None, map(links.broken, set(facts["links"])))]
+    found = {"diagrams": len(diagrams), "tables": facts["tables"], "figures": len(facts["figures"]),
+             "solutions": len(solutions_after)}
+    counts = Counter(pages=1, formulas=formulas, **found)
+    notebook = ROOT / Path(rel).with_suffix(".ipynb")
+    if notebook.exists():
+        problems += _chapter_problems(rel, notebook, found, facts["colab"])
+        counts["chapters"] += 1
+    page.wait_for_timeout(100)  # late console errors
+    return problems + [f"{rel}: {e}" for e in errors], counts
+
+
+def _check_search(page, pages: list[Path], site: Path, origin: str) -> tuple[list[str], int]:
+    """Search finds the first chapter by a word of its title: the problems, and the number of searches."""
+    chapters = sorted(p for p in pages if (ROOT / p.relative_to(site).with_suffix(".ipynb")).exists())
+    if not chapters:
+        return [], 0
+    target = chapters[0].relative_to(site).as_posix()
+    title = nbformat.read(ROOT / Path(target).with_suffix(".ipynb"), as_version=4).cells[0].source
+    word = max(re.findall(r"[A-Za-z]{5,}", title.splitlines()[0]), key=len)
+    errors = _page_errors(page, origin)
+    page.goto(f"{origin}/search.html?q={word}", wait_until="load")
+    problems = []
+    try:
+        page.wait_for_selector("ul.search li a", timeout=20_000)
+    except Exception:  # noqa: BLE001
+        problems.append(f"search for {word!r} found nothing")
+    found = page.eval_on_selector_all("ul.search li a", "as => as.map(a => a.href)")
+    if not any(target in unquote(h) for h in found):
+        problems.append(f"search for {word!r} does not find {target}: {found[:5]}")
+    return problems + [f"search.html: {e}" for e in errors], 1
+
+
+def test_every_page_in_a_browser(served_site, built_site, request):
+    _require_browser()
+    _check_mermaid_version()
+    pages = _site_pages(built_site)
     links = _LinkChecker(built_site, served_site)
     browser = _Browser(served_site)
     problems: list[str] = []
     totals = Counter()
     try:
-        page = browser.context.new_page()
         for path in pages:
             rel = path.relative_to(built_site).as_posix()
-            redirect = re.search(r'http-equiv="refresh"\s+content="\d+;\s*url=([^"]+)"', path.read_text(), re.I)
-            if redirect:  # the site's index.html forwards to the first page
-                target = f"{served_site}/{Path(rel).parent.as_posix()}/{redirect[1]}".replace("/./", "/")
+            target = _redirect_target(path, rel, served_site)
+            if target:
                 problems += [f"{rel}: broken redirect {b}" for b in filter(None, [links.broken(target)])]
                 totals["redirects"] += 1
                 continue
-            errors = _page_errors(page, served_site)
-            page.goto(f"{served_site}/{rel}", wait_until="load")
-            facts = page.evaluate(JS_PAGE_FACTS)
-            notebook = ROOT / Path(rel).with_suffix(".ipynb")
-
-            # Solutions hidden until clicked, then shown.
-            hidden = [s["id"] for s in facts["solutions"] if s["shown"]]
-            problems += [f"{rel}: solution {i} is visible before it is clicked" for i in hidden]
-            _open_solutions(page)
-            page.wait_for_timeout(400)  # the dropdown's opening transition
-            after = page.evaluate(JS_PAGE_FACTS)["solutions"]
-            problems += [f"{rel}: solution {s['id']} stays hidden when clicked" for s in after if not s["shown"]]
-
-            math = _math(page)
-            if math is None:
-                problems.append(f"{rel}: MathJax did not load")
-            else:
-                problems += [f"{rel}: formula not typeset: {m!r}" for m in math["untypeset"]]
-                problems += [f"{rel}: TeX error in a formula: {m!r}" for m in math["errors"]]
-                totals["formulas"] += math["formulas"]
-            diagrams = _wait_for_diagrams(page)
-            for d in diagrams:
-                if d["syntaxError"] or d["failed"] or not (d["processed"] and d["svg"]):
-                    why = "syntax error" if d["syntaxError"] else "no SVG"
-                    problems.append(f"{rel}: a mermaid diagram did not render ({why}): {d['text'][:120]!r}")
-            facts = page.evaluate(JS_PAGE_FACTS)
-            problems += [f"{rel}: figure not loaded: {f['src']}" for f in facts["figures"] if not f["ok"]]
-            problems += [f"{rel}: broken link {b}" for b in filter(None, map(links.broken, set(facts["links"])))]
-
-            if notebook.exists():
-                expected = _notebook_expectations(notebook)
-                for what, found in (("diagrams", len(diagrams)), ("tables", facts["tables"]),
-                                    ("figures", len(facts["figures"])), ("solutions", len(after))):
-                    if found < expected[what]:
-                        problems.append(f"{rel}: the notebook has {expected[what]} {what}, the page shows {found}")
-                colab = f"{COLAB}/github/{repo}/blob/{branch}/{Path(rel).with_suffix('.ipynb').as_posix()}"
-                if colab not in facts["colab"]:
-                    problems.append(f"{rel}: Colab button {facts['colab'] or 'missing'}, expected {colab}")
-                totals["chapters"] += 1
-            totals["pages"] += 1
-            totals["diagrams"] += len(diagrams)
-            totals["tables"] += facts["tables"]
-            totals["figures"] += len(facts["figures"])
-            totals["solutions"] += len(after)
-            page.wait_for_timeout(100)  # late console errors
-            problems += [f"{rel}: {e}" for e in errors]
+            page = browser.context.new_page()  # a fresh page each time: no listener or state carries over
+            found, counts = _check_page(page, rel, served_site, links)
             page.close()
-            page = browser.context.new_page()
-
-        # Search finds the first chapter by a word of its title.
-        chapters = sorted(p for p in pages if (ROOT / p.relative_to(built_site).with_suffix(".ipynb")).exists())
-        if chapters:
-            target = chapters[0].relative_to(built_site).as_posix()
-            title = nbformat.read(ROOT / Path(target).with_suffix(".ipynb"), as_version=4).cells[0].source
-            word = max(re.findall(r"[A-Za-z]{5,}", title.splitlines()[0]), key=len)
-            errors = _page_errors(page, served_site)
-            page.goto(f"{served_site}/search.html?q={word}", wait_until="load")
-            try:
-                page.wait_for_selector("ul.search li a", timeout=20_000)
-            except Exception:  # noqa: BLE001
-                problems.append(f"search for {word!r} found nothing")
-            found = page.eval_on_selector_all("ul.search li a", "as => as.map(a => a.href)")
-            if not any(target in unquote(h) for h in found):
-                problems.append(f"search for {word!r} does not find {target}: {found[:5]}")
-            problems += [f"search.html: {e}" for e in errors]
-            totals["searches"] += 1
+            problems += found
+            totals.update(counts)
+        found, searches = _check_search(browser.context.new_page(), pages, built_site, served_site)
+        problems += found
+        totals["searches"] += searches
     finally:
         browser.close()
 
