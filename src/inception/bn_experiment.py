@@ -52,7 +52,6 @@ class SmallCNN(nn.Module):
         self.conv4 = BasicConv2d(c3, c4, 3, padding=1, batch_norm=batch_norm)
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.fc = nn.Linear(c4, num_classes)
-        self.min_input_size = 1  # until measured from the layers just built: 2 (the 2×2 max pool)
         self.min_input_size = smallest_input_size(self, in_channels)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -177,7 +177,6 @@ class BNInception(nn.Module):
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.fc = nn.Linear(1024, num_classes)
 
-        self.min_input_size = 1  # until measured from the layers just built:
         self.min_input_size = smallest_input_size(self, in_channels)
         if aux_logits:
             grid = grid_sizes(self, image_size, ["inception4a"])["inception4a"]  # 14 at 224

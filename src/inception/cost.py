@@ -216,20 +216,35 @@ def _fits(module: nn.Module, input_size: tuple[int, ...]) -> bool:
     return True
 
 
+@contextmanager
+def _probing(module: nn.Module) -> Iterator[None]:
+    """Eval mode, and no recorded ``min_input_size`` (a network's entry check reads it), while measuring."""
+    was_training, recorded = module.training, module.__dict__.get("min_input_size")
+    module.eval()
+    module.min_input_size = 1
+    try:
+        yield
+    finally:
+        module.train(was_training)
+        if recorded is None:
+            del module.min_input_size
+        else:
+            module.min_input_size = recorded
+
+
 def smallest_input_size(module: nn.Module, in_channels: int, limit: int = 1024) -> int:
     """The smallest square input (in pixels) on which every layer of ``module`` has an output, in eval mode.
 
     Measured from the module's actual layers, not from a formula: the module runs on the meta device
     (see :func:`output_shape`) on inputs of growing size, and a bisection finds the first that fits.
-    Auxiliary heads do not run in eval mode, so they do not count. 224-pixel GoogLeNet: 31; the paper's
-    Inception-v2: 75.
+    Auxiliary heads do not run in eval mode, so they do not count; a ``min_input_size`` the module
+    records (and checks in ``forward``) is ignored while measuring, so a changed layer is measured anew.
+    224-pixel GoogLeNet: 31; the paper's Inception-v2: 75.
     """
     check_module(module)
     check_positive_int("in_channels", in_channels)
     check_positive_int("limit", limit)
-    was_training = module.training
-    module.eval()
-    try:
+    with _probing(module):
         if not _fits(module, (1, in_channels, limit, limit)):
             raise ValueError(f"{type(module).__name__} does not run on a {limit}×{limit} input; expected a "
                              f"module that accepts {in_channels}-channel images of at most {limit} pixels")
@@ -237,8 +252,6 @@ def smallest_input_size(module: nn.Module, in_channels: int, limit: int = 1024) 
         while high - low > 1:
             middle = (low + high) // 2
             low, high = (low, middle) if _fits(module, (1, in_channels, middle, middle)) else (middle, high)
-    finally:
-        module.train(was_training)
     return high
 
 

@@ -197,7 +197,6 @@ class InceptionV2Variant(nn.Module):
         self.fc = nn.Linear(self.num_features, config.num_classes)
         self.before_aux, self.after_aux = list(before), list(after)
 
-        self.min_input_size = 1  # until measured from the layers just built:
         self.min_input_size = smallest_input_size(self, config.in_channels)
         if config.image_size < self.min_input_size:
             hint = ' (or stem="small", which accepts much smaller images)' if config.stem == "paper" else ""

@@ -241,7 +241,6 @@ class GoogLeNet(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.fc = nn.Linear(1024, num_classes)
 
-        self.min_input_size = 1  # until measured from the layers just built:
         self.min_input_size = smallest_input_size(self, in_channels)
         if aux_logits:
             grid = grid_sizes(self, image_size, ["inception4a"])["inception4a"]  # 14 at 224

@@ -279,7 +279,6 @@ class InceptionV2(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.fc = nn.Linear(2048, num_classes)
 
-        self.min_input_size = 1  # until measured from the layers just built:
         self.min_input_size = smallest_input_size(self, in_channels)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor | InceptionOutputs:
