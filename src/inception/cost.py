@@ -140,6 +140,16 @@ def module_cost(module: nn.Module, input_size: Sequence[int]) -> Cost:
     return Cost(params=count_parameters(module), macs=sum(counted))
 
 
+def named_submodules(model: nn.Module, names: Iterable[str]) -> dict[str, nn.Module]:
+    """The submodules of ``model`` called ``names`` (e.g. ``"inception3a"``), or a ``ValueError`` naming the missing."""
+    submodules = dict(model.named_modules())
+    missing = [n for n in names if n not in submodules]
+    if missing:
+        raise ValueError(f"{type(model).__name__} has no submodule named {missing}; "
+                         f"expected names like {list(submodules)[1:6]}")
+    return {n: submodules[n] for n in names}
+
+
 def costs_of(model: nn.Module, input_size: Sequence[int], names: Iterable[str]) -> dict[str, Cost]:
     """Cost of each named submodule of ``model`` (e.g. ``"inception3a"``) in one forward pass of ``model``.
 
@@ -148,11 +158,7 @@ def costs_of(model: nn.Module, input_size: Sequence[int], names: Iterable[str]) 
     check_module(model)
     size = check_input_size(input_size)
     names = list(names)
-    submodules = dict(model.named_modules())
-    missing = [n for n in names if n not in submodules]
-    if missing:
-        raise ValueError(f"{type(model).__name__} has no submodule named {missing}; "
-                         f"expected names like {list(submodules)[1:6]}")
+    submodules = named_submodules(model, names)
     macs = dict.fromkeys(names, 0)
     hooks = []
     for name in names:
@@ -267,11 +273,7 @@ def grid_sizes(model: nn.Module, image_size: int, names: Iterable[str]) -> dict[
     check_positive_int("image_size", image_size)
     in_channels = check_positive_int(f"{type(model).__name__}.in_channels", getattr(model, "in_channels", None))
     names = list(names)
-    submodules = dict(model.named_modules())
-    missing = [n for n in names if n not in submodules]
-    if missing:
-        raise ValueError(f"{type(model).__name__} has no submodule named {missing}; "
-                         f"expected names like {list(submodules)[1:6]}")
+    submodules = named_submodules(model, names)
     sides: dict[str, int] = {}
 
     def record(name: str):
