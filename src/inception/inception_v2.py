@@ -10,12 +10,9 @@ The network of the paper's Table 1, block by block:
 * :class:`InceptionV2`: the whole network, written out like Table 1, with torchvision's module names
   (``Conv2d_1a_3x3`` … ``Mixed_5b`` … ``AuxLogits``, ``fc``) so that it reads beside ``Inception3``.
 
-The paper gives only each stage's input and output size, not each branch's width. We take the branch
-widths of the released Inception-v3 (as in torchvision's ``inception_v3``), which has the same layout,
-and resolve the typos of Table 1 as its printed sizes demand (see :class:`InceptionV2`). Every
-convolution is followed by batch normalization (ε = 1e-3, as in torchvision) and a ReLU. In every block
-the branches are numbered in concatenation order, from ``branch1``. Variants (a small stem, a width
-multiplier, other numbers of modules) are built from the same blocks in :mod:`inception.customizing`.
+The paper gives each stage's sizes, not each branch's width: we take the released Inception-v3's (as
+torchvision's ``inception_v3``). Every convolution is followed by BN (ε = 1e-3, as in torchvision) and a
+ReLU; branches are numbered in concatenation order. Variants are built in :mod:`inception.customizing`.
 """
 
 from __future__ import annotations
@@ -56,19 +53,13 @@ class InceptionFig5(nn.Module):
         super().__init__()
         self.in_channels = check_positive_int("in_channels", in_channels)
         self.branch1 = conv_bn(in_channels, ch1x1, 1)
-        self.branch2 = nn.Sequential(
-            conv_bn(in_channels, ch3x3red, 1),
-            conv_bn(ch3x3red, ch3x3, 3, padding=1),
-        )
+        self.branch2 = nn.Sequential(conv_bn(in_channels, ch3x3red, 1), conv_bn(ch3x3red, ch3x3, 3, padding=1))
         self.branch3 = nn.Sequential(
             conv_bn(in_channels, ch3x3dbl_red, 1),
             conv_bn(ch3x3dbl_red, ch3x3dbl, 3, padding=1),
             conv_bn(ch3x3dbl, ch3x3dbl, 3, padding=1),
         )
-        self.branch4 = nn.Sequential(
-            nn.AvgPool2d(3, stride=1, padding=1),
-            conv_bn(in_channels, pool_proj, 1),
-        )
+        self.branch4 = nn.Sequential(nn.AvgPool2d(3, stride=1, padding=1), conv_bn(in_channels, pool_proj, 1))
         self.out_channels = ch1x1 + ch3x3 + ch3x3dbl + pool_proj
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -106,10 +97,7 @@ class InceptionFig6(nn.Module):
             conv_bn(chnxndbl_red, chnxndbl_red, (1, n), padding=(0, p)),
             conv_bn(chnxndbl_red, chnxndbl, (n, 1), padding=(p, 0)),
         )
-        self.branch4 = nn.Sequential(
-            nn.AvgPool2d(3, stride=1, padding=1),
-            conv_bn(in_channels, pool_proj, 1),
-        )
+        self.branch4 = nn.Sequential(nn.AvgPool2d(3, stride=1, padding=1), conv_bn(in_channels, pool_proj, 1))
         self.out_channels = ch1x1 + chnxn + chnxndbl + pool_proj
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -141,10 +129,7 @@ class InceptionFig7(nn.Module):
         )
         self.branch3a = conv_bn(ch3x3dbl, ch3x3dbl, (1, 3), padding=(0, 1))
         self.branch3b = conv_bn(ch3x3dbl, ch3x3dbl, (3, 1), padding=(1, 0))
-        self.branch4 = nn.Sequential(
-            nn.AvgPool2d(3, stride=1, padding=1),
-            conv_bn(in_channels, pool_proj, 1),
-        )
+        self.branch4 = nn.Sequential(nn.AvgPool2d(3, stride=1, padding=1), conv_bn(in_channels, pool_proj, 1))
         self.out_channels = ch1x1 + 2 * ch3x3 + 2 * ch3x3dbl + pool_proj
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -169,10 +154,7 @@ class GridReduction(nn.Module):
     def __init__(self, in_channels: int, ch3x3red: int, ch3x3: int, ch3x3dbl_red: int, ch3x3dbl: int) -> None:
         super().__init__()
         self.in_channels = check_positive_int("in_channels", in_channels)
-        self.branch1 = nn.Sequential(
-            conv_bn(in_channels, ch3x3red, 1),
-            conv_bn(ch3x3red, ch3x3, 3, stride=2),
-        )
+        self.branch1 = nn.Sequential(conv_bn(in_channels, ch3x3red, 1), conv_bn(ch3x3red, ch3x3, 3, stride=2))
         self.branch2 = nn.Sequential(
             conv_bn(in_channels, ch3x3dbl_red, 1),
             conv_bn(ch3x3dbl_red, ch3x3dbl, 3, padding=1),
