@@ -10,6 +10,7 @@ import torch
 from torch.nn import functional as F
 
 from inception.layers import InceptionOutputs
+from inception.validation import check_non_negative, check_positive_int, check_probability
 
 
 def auxiliary_loss(outputs: torch.Tensor | InceptionOutputs, target: torch.Tensor, aux_weight: float = 0.3,
@@ -19,10 +20,8 @@ def auxiliary_loss(outputs: torch.Tensor | InceptionOutputs, target: torch.Tenso
     ``outputs`` is what a network returns: logits alone (eval mode, or no auxiliary heads), or
     :class:`~inception.layers.InceptionOutputs` in training mode. Works for every network in the book.
     """
-    if not 0.0 <= aux_weight:
-        raise ValueError(f"aux_weight must be >= 0, got {aux_weight}")
-    if not 0.0 <= label_smoothing < 1.0:
-        raise ValueError(f"label_smoothing must be in [0, 1), got {label_smoothing}")
+    check_non_negative("aux_weight", aux_weight)
+    check_probability("label_smoothing", label_smoothing)
     if isinstance(outputs, InceptionOutputs):
         logits, aux = outputs.logits, outputs.aux_logits
     elif isinstance(outputs, torch.Tensor):
@@ -50,10 +49,8 @@ def smooth_labels(target: torch.Tensor, num_classes: int, epsilon: float = 0.1) 
     other class ε/K (with K = 1000 and ε = 0.1: 0.9001 and 0.0001). This is the paper's q'(k) with the
     uniform prior u(k) = 1/K, and what ``nn.CrossEntropyLoss(label_smoothing=ε)`` uses.
     """
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
-        raise ValueError(f"num_classes must be a positive integer, got {num_classes!r}")
-    if not 0.0 <= epsilon < 1.0:
-        raise ValueError(f"epsilon must be in [0, 1), got {epsilon}")
+    check_positive_int("num_classes", num_classes)
+    check_probability("epsilon", epsilon)
     if not isinstance(target, torch.Tensor) or target.dim() != 1 or target.dtype not in (torch.int64, torch.int32):
         raise ValueError(f"target must be a 1-d tensor of integer class labels, got "
                          f"{type(target).__name__} {getattr(target, 'shape', '')}")
