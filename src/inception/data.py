@@ -23,16 +23,29 @@ import torch
 from torch.nn import functional as F
 from torch.utils.data import DataLoader, Dataset
 
-from inception.validation import check_positive_int
+from inception.validation import check_flag, check_positive_int
 
 NUM_CLASSES = 10
 CLASSES = tuple(str(d) for d in range(NUM_CLASSES))
 
 
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def _check_fraction(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 < value < 1.0:
+    if not _is_number(value) or not 0.0 < value < 1.0:
         raise ValueError(f"{name} must be a number strictly between 0 and 1, got {value!r}")
     return float(value)
+
+
+def _check_augmentation(max_shift: object, max_rotation: object, background: object) -> None:
+    if not _is_number(max_shift) or not 0.0 <= max_shift < 1.0:
+        raise ValueError(f"max_shift must be in [0, 1) (a fraction of the image size), got {max_shift!r}")
+    if not _is_number(max_rotation) or not 0.0 <= max_rotation <= 180.0:
+        raise ValueError(f"max_rotation must be in [0, 180] degrees, got {max_rotation!r}")
+    if not _is_number(background):
+        raise ValueError(f"background must be a number (the value of an empty pixel), got {background!r}")
 
 
 def augment_batch(images: torch.Tensor, max_shift: float = 0.1, max_rotation: float = 10.0,
@@ -45,10 +58,7 @@ def augment_batch(images: torch.Tensor, max_shift: float = 0.1, max_rotation: fl
     if not isinstance(images, torch.Tensor) or images.dim() != 4:
         shape = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
         raise ValueError(f"augment_batch expects images of shape (N, C, H, W), got {shape}")
-    if not 0.0 <= max_shift < 1.0:
-        raise ValueError(f"max_shift must be in [0, 1) (a fraction of the image size), got {max_shift}")
-    if not 0.0 <= max_rotation <= 180.0:
-        raise ValueError(f"max_rotation must be in [0, 180] degrees, got {max_rotation}")
+    _check_augmentation(max_shift, max_rotation, background)
     n = images.shape[0]
     angle = (torch.rand(n, generator=generator) * 2 - 1) * math.radians(max_rotation)
     # affine_grid works in [-1, 1] coordinates: a shift of a fraction s of the image is 2s.
@@ -77,11 +87,14 @@ class DigitsDataset(Dataset):
         if not isinstance(labels, torch.Tensor) or labels.shape != images.shape[:1]:
             raise ValueError(f"DigitsDataset expects one label per image, got {images.shape[0]} images and "
                              f"labels of shape {tuple(labels.shape) if isinstance(labels, torch.Tensor) else labels}")
+        if not _is_number(mean) or not _is_number(std) or std <= 0:
+            raise ValueError(f"DigitsDataset expects a number mean and a std > 0, got {mean!r} and {std!r}")
         self.images = images
         self.labels = labels.long()
-        self.augment = bool(augment)
+        self.augment = check_flag("augment", augment)
         self.mean, self.std = float(mean), float(std)
         self.background = -self.mean / self.std
+        _check_augmentation(max_shift, max_rotation, self.background)
         self.max_shift, self.max_rotation = max_shift, max_rotation
 
     def __len__(self) -> int:
@@ -111,13 +124,51 @@ class DigitsDataset(Dataset):
                 f"augment={self.augment})")
 
 
-def _split(n_test: float, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _load_digits() -> tuple[np.ndarray, np.ndarray]:
     from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
 
     digits = load_digits()
-    images = digits.images.astype(np.float32)  # (1797, 8, 8), grey levels 0..16
-    return train_test_split(images, digits.target, test_size=n_test, stratify=digits.target, random_state=seed)
+    return digits.images.astype(np.float32), digits.target  # (1797, 8, 8), grey levels 0..16; (1797,)
+
+
+def _split(images: np.ndarray, labels: np.ndarray, fraction: float, seed: int) -> list[np.ndarray]:
+    """(images kept, images held out, labels kept, labels held out), stratified by digit."""
+    from sklearn.model_selection import train_test_split
+
+    return train_test_split(images, labels, test_size=fraction, stratify=labels, random_state=seed)
+
+
+def _check_split_arguments(image_size: object, channels: object, augment: object, seed: object,
+                           **fractions: object) -> None:
+    check_positive_int("image_size", image_size)
+    check_positive_int("channels", channels)
+    if image_size < 8:
+        raise ValueError(f"image_size must be at least 8 (the digits are 8×8 pixels), got {image_size}")
+    check_flag("augment", augment)
+    for name, value in fractions.items():
+        _check_fraction(name, value)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ValueError(f"seed must be an int, got {seed!r}")
+
+
+def _datasets(parts: list[tuple[np.ndarray, np.ndarray]], image_size: int, channels: int, augment: bool
+              ) -> list[DigitsDataset]:
+    """Upscale every part, normalize all of them with the statistics of the first (the training images,
+    as the network will see them), and augment the first only."""
+    def upscale(x: np.ndarray) -> torch.Tensor:
+        t = torch.from_numpy(x).unsqueeze(1)  # (N, 1, 8, 8)
+        if image_size != 8:
+            t = F.interpolate(t, size=(image_size, image_size), mode="bilinear", align_corners=False)
+        return t
+
+    big = [upscale(x) for x, _ in parts]
+    mean, std = big[0].mean().item(), big[0].std().item()
+
+    def normalize(t: torch.Tensor) -> torch.Tensor:
+        return ((t - mean) / std).expand(-1, channels, -1, -1).contiguous()
+
+    return [DigitsDataset(normalize(t), torch.from_numpy(y), augment and i == 0, mean, std)
+            for i, (t, (_, y)) in enumerate(zip(big, parts, strict=True))]
 
 
 def digits_datasets(image_size: int = 8, channels: int = 1, augment: bool = False, test_fraction: float = 0.2,
@@ -132,32 +183,39 @@ def digits_datasets(image_size: int = 8, channels: int = 1, augment: bool = Fals
             The test images are never augmented.
         test_fraction: share of the 1,797 images held out, stratified by digit (0.2 → 1,437 / 360).
         seed: fixes the split.
+
+    To choose settings (a learning rate, a width, a number of epochs) without looking at the test
+    images, use :func:`digits_splits`, which also holds out a validation set.
     """
-    check_positive_int("image_size", image_size)
-    check_positive_int("channels", channels)
-    if image_size < 8:
-        raise ValueError(f"image_size must be at least 8 (the digits are 8×8 pixels), got {image_size}")
-    test_fraction = _check_fraction("test_fraction", test_fraction)
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ValueError(f"seed must be an int, got {seed!r}")
-    x_train, x_test, y_train, y_test = _split(test_fraction, seed)
-
-    def upscale(x: np.ndarray) -> torch.Tensor:
-        t = torch.from_numpy(x).unsqueeze(1)  # (N, 1, 8, 8)
-        if image_size != 8:
-            t = F.interpolate(t, size=(image_size, image_size), mode="bilinear", align_corners=False)
-        return t
-
-    big_train, big_test = upscale(x_train), upscale(x_test)
-    # Statistics of the training images only, as the network will see them (after upscaling).
-    mean, std = big_train.mean().item(), big_train.std().item()
-
-    def normalize(t: torch.Tensor) -> torch.Tensor:
-        return ((t - mean) / std).expand(-1, channels, -1, -1).contiguous()
-
-    train = DigitsDataset(normalize(big_train), torch.from_numpy(y_train), augment, mean, std)
-    test = DigitsDataset(normalize(big_test), torch.from_numpy(y_test), False, mean, std)
+    _check_split_arguments(image_size, channels, augment, seed, test_fraction=test_fraction)
+    x_train, x_test, y_train, y_test = _split(*_load_digits(), test_fraction, seed)
+    train, test = _datasets([(x_train, y_train), (x_test, y_test)], image_size, channels, augment)
     return train, test
+
+
+def digits_splits(image_size: int = 8, channels: int = 1, augment: bool = False, val_fraction: float = 0.2,
+                  test_fraction: float = 0.2, seed: int = 0) -> tuple[DigitsDataset, DigitsDataset, DigitsDataset]:
+    """The digits as (train, validation, test) :class:`DigitsDataset`, for a controlled experiment.
+
+    Compare settings on the validation images, then report the chosen one once on the test images:
+    a test accuracy that picked the setting is no longer an estimate of the accuracy on new images.
+
+    The test set is exactly that of :func:`digits_datasets` with the same ``test_fraction`` and
+    ``seed``; the validation set is then held out of the remaining images, again stratified by digit
+    (``val_fraction`` is a share of all 1,797 images: the defaults give 1,077 / 360 / 360). All three
+    are normalized with the statistics of the training images only; only those are augmented.
+    Arguments as in :func:`digits_datasets`.
+    """
+    _check_split_arguments(image_size, channels, augment, seed, val_fraction=val_fraction,
+                           test_fraction=test_fraction)
+    if val_fraction + test_fraction >= 1.0:
+        raise ValueError(f"val_fraction + test_fraction must leave training images (be < 1), got "
+                         f"{val_fraction} + {test_fraction}")
+    x_rest, x_test, y_rest, y_test = _split(*_load_digits(), test_fraction, seed)
+    x_train, x_val, y_train, y_val = _split(x_rest, y_rest, val_fraction / (1.0 - test_fraction), seed)
+    train, val, test = _datasets([(x_train, y_train), (x_val, y_val), (x_test, y_test)], image_size, channels,
+                                 augment)
+    return train, val, test
 
 
 def digits_loaders(batch_size: int = 64, image_size: int = 8, channels: int = 1, augment: bool = False,
@@ -174,6 +232,7 @@ def digits_loaders(batch_size: int = 64, image_size: int = 8, channels: int = 1,
     """
     check_positive_int("batch_size", batch_size)
     check_positive_int("test_batch_size", test_batch_size)
+    check_flag("distributed", distributed)
     train, test = digits_datasets(image_size, channels, augment, test_fraction, seed)
     if distributed:
         from torch.utils.data.distributed import DistributedSampler
@@ -186,4 +245,5 @@ def digits_loaders(batch_size: int = 64, image_size: int = 8, channels: int = 1,
     return train_loader, test_loader
 
 
-__all__ = ["CLASSES", "NUM_CLASSES", "DigitsDataset", "augment_batch", "digits_datasets", "digits_loaders"]
+__all__ = ["CLASSES", "NUM_CLASSES", "DigitsDataset", "augment_batch", "digits_datasets", "digits_loaders",
+           "digits_splits"]
