@@ -1,4 +1,5 @@
-"""The command-line trainer: two CPU processes under torchrun learn the digits, and --resume continues."""
+"""The command-line trainer: two CPU processes under torchrun learn the digits and --resume continues; its
+loop resumes from a checkpoint as if never stopped; recipes as flags; clear errors."""
 
 import json
 import os
@@ -7,8 +8,13 @@ import sys
 
 import pytest
 import torch
+from torch import nn
+from torch.utils.data import DataLoader, Subset
 
-from inception.train import DEFAULT_IMAGE_SIZE, build_model, main
+from inception.data import digits_datasets
+from inception.recipes import DIGITS_RECIPES
+from inception.train import load_checkpoint, main, parse_args, save_checkpoint, train
+from inception.training import evaluate, fit
 
 # A very small Inception-v2 (small stem, an eighth of the width, one Figure 7 module): seconds per epoch.
 TINY = {"width": 0.125, "fig5_modules": 0, "fig6_modules": 0, "fig7_modules": 1, "dropout": 0.0, "aux_logits": False}
@@ -48,38 +54,111 @@ def test_two_processes_learn_and_resume(tmp_path):
     assert rows[0].startswith("epoch,steps,train_loss") and len(rows) == 4
 
 
-def test_build_model_defaults():
-    model, config = build_model("inception_v2", {"width": 0.125})
-    assert config["image_size"] == DEFAULT_IMAGE_SIZE["inception_v2"] == 8 and config["stem"] == "small"
-    assert config["num_classes"] == 10 and config["in_channels"] == 1
-    assert model.eval()(torch.zeros(2, 1, 8, 8)).shape == (2, 10)
+class TinyNet(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.features = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(4),
+                                      nn.Flatten())
+        self.fc = nn.Linear(8 * 4, 10)
+
+    def forward(self, x):
+        return self.fc(self.features(x))
+
+
+@pytest.fixture(scope="module")
+def small_loaders():
+    train_set, test_set = digits_datasets()
+    return (DataLoader(Subset(train_set, range(256)), batch_size=32, shuffle=True),
+            DataLoader(Subset(test_set, range(100)), batch_size=100))
+
+
+def test_train_is_fit_and_resumes_as_if_never_stopped(small_loaders, tmp_path):
+    path = tmp_path / "run" / "checkpoint.pt"
+    config = {"net": "tiny", "width": 8}
+    settings = {"optimizer": "adam", "lr": 3e-3, "schedule": "cosine", "label_smoothing": 0.1}
+    whole = fit(TinyNet(), *small_loaders, epochs=3, **settings)
+    same = train(TinyNet(), *small_loaders, epochs=3, progress=False, **settings)
+    for key in ("train_loss", "train_accuracy", "test_loss", "test_accuracy", "lr", "steps"):
+        assert getattr(same, key) == getattr(whole, key)  # the same loop as fit's
+
+    def stop_after_one_epoch(history):  # as if the machine went down after epoch 1
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train(TinyNet(), *small_loaders, epochs=3, progress=False, checkpoint=path, config=config,
+              callback=stop_after_one_epoch, **settings)
+    state = load_checkpoint(path)
+    assert state["epoch"] == 1 and state["config"] == config
+    assert {"model", "optimizer", "config", "epoch", "history", "scheduler", "rng"} <= set(state)
+    resumed = train(TinyNet(), *small_loaders, epochs=3, progress=False, checkpoint=path, resume=True,
+                    config=config, **settings)
+    assert resumed.epoch == [1, 2, 3] and resumed.steps == whole.steps
+    assert resumed.train_loss == pytest.approx(whole.train_loss)  # as if never stopped
+    assert resumed.test_accuracy == pytest.approx(whole.test_accuracy)
+    assert resumed.lr == pytest.approx(whole.lr)
+    assert load_checkpoint(path)["epoch"] == 3
+    done = train(TinyNet(), *small_loaders, epochs=3, progress=False, checkpoint=path, resume=True, config=config)
+    assert done.epoch == [1, 2, 3]  # nothing left to train
+    model = TinyNet()
+    load_checkpoint(path, model)
+    assert evaluate(model, small_loaders[1])["accuracy"] == pytest.approx(resumed.test_accuracy[-1])
+    with pytest.raises(ValueError, match="was written with config"):
+        train(TinyNet(), *small_loaders, epochs=4, progress=False, checkpoint=path, resume=True, config={"net": "x"})
+
+
+def test_resume_without_a_checkpoint_file_starts_afresh_and_shows_progress(small_loaders, tmp_path, capsys):
+    history = train(TinyNet(), *small_loaders, epochs=1, checkpoint=tmp_path / "c.pt", resume=True)
+    assert history.epoch == [1]
+    assert "training" in capsys.readouterr().err  # the tqdm bar
+
+
+def test_checkpoint_errors(small_loaders, tmp_path):
+    with pytest.raises(ValueError, match="no checkpoint at"):
+        load_checkpoint(tmp_path / "missing.pt")
+    torch.save({"weights": 1}, tmp_path / "other.pt")
+    with pytest.raises(ValueError, match="not a checkpoint written by inception.train"):
+        load_checkpoint(tmp_path / "other.pt")
+    save_checkpoint(tmp_path / "bare.pt", TinyNet(), epoch=1)
+    with pytest.raises(ValueError, match="cannot be resumed from"):
+        train(TinyNet(), *small_loaders, epochs=2, progress=False, checkpoint=tmp_path / "bare.pt", resume=True)
+    with pytest.raises(ValueError, match="resume=True needs the checkpoint path"):
+        train(TinyNet(), *small_loaders, resume=True)
+    with pytest.raises(ValueError, match="epoch must be an integer >= 0"):
+        save_checkpoint(tmp_path / "c.pt", TinyNet(), epoch=-1)
+
+
+def test_a_recipe_sets_the_flags_and_flags_override_it(tmp_path):
+    recipe = DIGITS_RECIPES["googlenet"]
+    args = parse_args(["--recipe", "googlenet", "--out", str(tmp_path)])
+    assert (args.model, json.loads(args.config), args.image_size) == ("googlenet", recipe.config, 32)
+    assert (args.batch_size, args.epochs) == (recipe.batch_size, recipe.epochs)
+    assert {key: getattr(args, key) for key in recipe.fit_settings()} == recipe.fit_settings()
+    args = parse_args(["--recipe", "inception_v2", "--epochs", "1", "--lr", "0.01", "--out", str(tmp_path)])
+    assert (args.model, args.epochs, args.lr, args.label_smoothing) == ("inception_v2", 1, 0.01, 0.1)
+    plain = parse_args(["--out", str(tmp_path)])
+    assert (plain.model, plain.optimizer, plain.aux_weight, plain.label_smoothing) == ("inception_v2", "sgd", 0.3, 0.0)
 
 
 @pytest.mark.parametrize("argv, match", [
     (["--config", "{width: 1}"], "--config must be a JSON dict"),
     (["--config", "[1, 2]"], "--config must be a JSON dict, got list"),
     (["--config", '{"depth": 3}'], "unknown InceptionV2Config fields"),
-    (["--model", "googlenet", "--config", '{"width": 0.5}'], "bad --config for GoogLeNet"),
+    (["--config", '{"label_smoothing": 0.1}'], r"the network's settings only, not \['label_smoothing'\]"),
+    (["--config", '{"image_size": 16}'], "--image-size and --channels"),
+    (["--model", "googlenet", "--config", '{"width": 0.5}'], r"GoogLeNet has no setting \['width'\]"),
     (["--epochs", "0"], "--epochs must be a positive integer"),
+    (["--device", "gpu7"], "device must be a torch.device or a name"),
 ])
 def test_bad_arguments(tmp_path, argv, match):
     with pytest.raises(SystemExit, match=match):
         main([*argv, "--out", str(tmp_path), "--no-progress"])
 
 
-def test_unknown_model(tmp_path, capsys):
+def test_unknown_model_or_recipe(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["--model", "resnet", "--out", str(tmp_path)])
     assert "invalid choice: 'resnet'" in capsys.readouterr().err
-    with pytest.raises(ValueError, match="model must be one of"):
-        build_model("resnet")
-
-
-def test_benchmark_smoke(capsys):
-    from inception.bench import main as bench
-
-    rows = bench(["--quick", "--networks", "inception_v2", "--no-paper"])
-    assert len(rows) == 1 and rows[0].setting == "digits" and rows[0].params > 0
-    assert rows[0].latency_ms > 0 and rows[0].train_images_per_s > 0
-    out = capsys.readouterr().out
-    assert "inception_v2 | digits" in out and "train img/s" in out
+    with pytest.raises(SystemExit):
+        main(["--recipe", "alexnet", "--out", str(tmp_path)])
+    assert "invalid choice: 'alexnet'" in capsys.readouterr().err

@@ -1,4 +1,4 @@
-"""The training loop: learning, determinism, auxiliary heads, schedules, checkpoints and resuming."""
+"""The training loop: learning, determinism, auxiliary heads, schedules, per-step evaluation, checks; the plots."""
 
 import math
 
@@ -11,13 +11,16 @@ from inception.data import digits_datasets
 from inception.layers import InceptionOutputs
 from inception.training import (
     History,
+    as_device,
     evaluate,
     fit,
-    load_checkpoint,
     lr_factor,
     make_optimizer,
+    make_scheduler,
     predict,
+    seed_everything,
     steps_to_reach,
+    train_one_epoch,
 )
 
 
@@ -57,7 +60,7 @@ def test_fit_learns_the_digits(loaders):
     train_loader, test_loader = loaders
     model = TinyNet()
     before = evaluate(model, test_loader)["accuracy"]
-    history = fit(model, train_loader, test_loader, epochs=3, lr=0.05, progress=False)
+    history = fit(model, train_loader, test_loader, epochs=3, lr=0.05)
     assert before < 0.3
     assert history.test_accuracy[-1] > 0.9
     assert history.epoch == [1, 2, 3] and history.steps == [45, 90, 135]
@@ -68,16 +71,16 @@ def test_fit_learns_the_digits(loaders):
 
 
 def test_same_seed_same_history(small_loaders):
-    a = fit(TinyNet(), *small_loaders, epochs=2, progress=False, seed=3)
-    b = fit(TinyNet(), *small_loaders, epochs=2, progress=False, seed=3)
+    a = fit(TinyNet(), *small_loaders, epochs=2, seed=3)
+    b = fit(TinyNet(), *small_loaders, epochs=2, seed=3)
     assert a.train_loss == b.train_loss and a.test_accuracy == b.test_accuracy
 
 
 def test_auxiliary_heads_add_weighted_loss_in_training_only(small_loaders):
     train_loader, test_loader = small_loaders
-    with_aux = fit(TinyNet(aux=True), train_loader, test_loader, epochs=1, progress=False, aux_weight=0.3)
-    no_weight = fit(TinyNet(aux=True), train_loader, test_loader, epochs=1, progress=False, aux_weight=0.0)
-    plain = fit(TinyNet(), train_loader, test_loader, epochs=1, progress=False)
+    with_aux = fit(TinyNet(aux=True), train_loader, test_loader, epochs=1, aux_weight=0.3)
+    no_weight = fit(TinyNet(aux=True), train_loader, test_loader, epochs=1, aux_weight=0.0)
+    plain = fit(TinyNet(), train_loader, test_loader, epochs=1)
     # An aux head with weight 0 gets no gradient: training is that of the plain network.
     assert no_weight.train_loss == pytest.approx(plain.train_loss)
     assert with_aux.train_loss[0] > plain.train_loss[0]  # main loss + 0.3 × aux loss
@@ -87,8 +90,8 @@ def test_auxiliary_heads_add_weighted_loss_in_training_only(small_loaders):
 
 
 def test_label_smoothing_raises_the_training_loss(small_loaders):
-    plain = fit(TinyNet(), *small_loaders, epochs=1, progress=False)
-    smooth = fit(TinyNet(), *small_loaders, epochs=1, progress=False, label_smoothing=0.1)
+    plain = fit(TinyNet(), *small_loaders, epochs=1)
+    smooth = fit(TinyNet(), *small_loaders, epochs=1, label_smoothing=0.1)
     assert smooth.train_loss[0] > plain.train_loss[0]
 
 
@@ -96,7 +99,7 @@ def test_label_smoothing_raises_the_training_loss(small_loaders):
 @pytest.mark.parametrize("schedule", [None, "cosine", "step"])
 def test_optimizers_and_schedules(small_loaders, optimizer, lr, schedule):
     history = fit(TinyNet(), *small_loaders, epochs=2, optimizer=optimizer, lr=lr, schedule=schedule,
-                  progress=False, weight_decay=1e-4)
+                  weight_decay=1e-4)
     assert history.train_loss[-1] < math.log(10)  # below chance
     assert history.lr[-1] == pytest.approx(lr * lr_factor(schedule, 16, 16))
 
@@ -110,7 +113,7 @@ def test_lr_factor():
 
 
 def test_eval_every_and_steps_to_reach(small_loaders):
-    history = fit(TinyNet(), *small_loaders, epochs=2, eval_every=3, progress=False)
+    history = fit(TinyNet(), *small_loaders, epochs=2, eval_every=3)
     assert history.eval_steps == [3, 6, 9, 12, 15]
     assert len(history.eval_accuracy) == 5
     reached = steps_to_reach(history, history.eval_accuracy[2])
@@ -121,71 +124,103 @@ def test_eval_every_and_steps_to_reach(small_loaders):
     assert History.from_dict(history.to_dict()) == history
 
 
-def test_checkpoint_and_resume_continue_where_stopped(small_loaders, tmp_path):
-    path = tmp_path / "run" / "checkpoint.pt"
-    config = {"net": "tiny", "width": 16}
-    whole = fit(TinyNet(), *small_loaders, epochs=3, progress=False)
-    first = fit(TinyNet(), *small_loaders, epochs=1, progress=False, checkpoint=path, config=config)
-    state = load_checkpoint(path)
-    assert state["epoch"] == 1 and state["config"] == config
-    assert {"model", "optimizer", "config", "epoch"} <= set(state)
-    resumed = fit(TinyNet(), *small_loaders, epochs=3, progress=False, checkpoint=path, resume=True,
-                  config=config)
-    assert resumed.epoch == [1, 2, 3] and resumed.train_loss[0] == first.train_loss[0]
-    assert resumed.train_loss == pytest.approx(whole.train_loss)  # as if never stopped
-    assert resumed.test_accuracy == pytest.approx(whole.test_accuracy)
-    assert load_checkpoint(path)["epoch"] == 3
-    done = fit(TinyNet(), *small_loaders, epochs=3, progress=False, checkpoint=path, resume=True, config=config)
-    assert done.epoch == [1, 2, 3]  # nothing left to train
-    model = TinyNet()
-    load_checkpoint(path, model)
-    assert evaluate(model, small_loaders[1])["accuracy"] == pytest.approx(resumed.test_accuracy[-1])
-    with pytest.raises(ValueError, match="was written with config"):
-        fit(TinyNet(), *small_loaders, epochs=4, progress=False, checkpoint=path, resume=True, config={"net": "x"})
+def test_train_one_epoch_and_history(small_loaders):
+    train_loader, test_loader = small_loaders
+    model = TinyNet(aux=True)
+    optimizer = make_optimizer(model, "sgd", lr=0.05)
+    scheduler = make_scheduler(optimizer, "cosine", total_steps=16)
+    calls = []
+    metrics = train_one_epoch(model, train_loader, optimizer, scheduler, aux_weight=0.3,
+                              after_step=lambda: calls.append(1))
+    assert set(metrics) == {"loss", "accuracy", "images", "steps", "seconds"}
+    assert metrics["images"] == 256 and metrics["steps"] == len(calls) == 8 and 0 <= metrics["accuracy"] <= 1
+    assert model.training and optimizer.param_groups[0]["lr"] == pytest.approx(0.05 * lr_factor("cosine", 8, 16))
+    history = History()
+    history.add_epoch(metrics, evaluate(model, test_loader), lr=optimizer.param_groups[0]["lr"])
+    history.add_epoch(metrics, None, lr=0.01)
+    assert history.epoch == [1, 2] and history.steps == [8, 16] and math.isnan(history.test_accuracy[1])
+    assert history.best_accuracy == history.test_accuracy[0]
 
 
-def test_resume_without_a_checkpoint_file_starts_afresh(small_loaders, tmp_path):
-    history = fit(TinyNet(), *small_loaders, epochs=1, progress=False, checkpoint=tmp_path / "c.pt", resume=True)
-    assert history.epoch == [1]
+def test_callback_sees_every_epoch_and_can_stop_fit(small_loaders):
+    seen = []
+
+    def stop_after_two(history):
+        seen.append(len(history))
+        if len(history) == 2:
+            raise StopIteration
+
+    with pytest.raises(StopIteration):
+        fit(TinyNet(), *small_loaders, epochs=5, callback=stop_after_two)
+    assert seen == [1, 2]
 
 
-def test_progress_bar_runs(small_loaders, capsys):
-    fit(TinyNet(), *small_loaders, epochs=1, progress=True)
-    assert "training" in capsys.readouterr().err
+def test_fit_without_a_test_loader(small_loaders):
+    history = fit(TinyNet(), small_loaders[0], epochs=1)
+    assert math.isnan(history.test_accuracy[0]) and history.train_accuracy[0] > 0
 
 
 @pytest.mark.parametrize("kwargs, match", [
     (dict(epochs=0), "epochs must be a positive integer"),
     (dict(optimizer="lbfgs"), "optimizer must be one of"),
-    (dict(lr=-1.0), "lr must be a number >= 0"),
-    (dict(lr=0), "lr must be > 0"),
+    (dict(lr=-1.0), "lr must be a number > 0"),
+    (dict(lr=0), "lr must be a number > 0"),
+    (dict(momentum=-0.9), "momentum must be a number >= 0"),
+    (dict(weight_decay=float("nan")), "weight_decay must be a number >= 0"),
     (dict(schedule="linear"), "schedule must be one of"),
     (dict(aux_weight=-0.3), "aux_weight must be a number >= 0"),
-    (dict(label_smoothing=1.0), "label_smoothing must be a number >= 0.0 and < 1.0"),
+    (dict(label_smoothing=1.0), r"label_smoothing must be a number in \[0, 1\)"),
     (dict(eval_every=0), "eval_every must be a positive integer"),
-    (dict(resume=True), "resume=True needs the checkpoint path"),
-    (dict(config=[1, 2]), "config must be a dict"),
     (dict(seed=1.5), "seed must be an int"),
+    (dict(callback="print"), "callback must be callable"),
+    (dict(device="gpu7"), "device must be a torch.device or a name"),
 ])
 def test_bad_arguments(small_loaders, kwargs, match):
     with pytest.raises(ValueError, match=match):
-        fit(TinyNet(), *small_loaders, progress=False, **kwargs)
+        fit(TinyNet(), *small_loaders, **kwargs)
 
 
-def test_bad_inputs(small_loaders, tmp_path):
+def test_bad_inputs(small_loaders):
+    train_loader, test_loader = small_loaders
+    model = TinyNet()
     with pytest.raises(ValueError, match="fit expects a torch.nn.Module"):
         fit("resnet", *small_loaders)
+    with pytest.raises(ValueError, match="fit expects a loader"):
+        fit(model, 42)
+    with pytest.raises(ValueError, match="test_loader must be a loader"):
+        fit(model, train_loader, 42)
     with pytest.raises(ValueError, match="eval_every needs a test_loader"):
-        fit(TinyNet(), small_loaders[0], None, eval_every=5, progress=False)
-    with pytest.raises(ValueError, match="no checkpoint at"):
-        load_checkpoint(tmp_path / "missing.pt")
-    torch.save({"weights": 1}, tmp_path / "other.pt")
-    with pytest.raises(ValueError, match="not a checkpoint written by inception.training"):
-        load_checkpoint(tmp_path / "other.pt")
+        fit(model, train_loader, None, eval_every=5)
+    with pytest.raises(ValueError, match="train_loader is empty"):
+        fit(model, [])
+    with pytest.raises(ValueError, match="predict got an empty loader"):
+        evaluate(model, [])
+    with pytest.raises(ValueError, match="predict expects a torch.nn.Module"):
+        predict(None, test_loader)
+    with pytest.raises(ValueError, match="train_one_epoch got an empty loader"):
+        train_one_epoch(model, [], make_optimizer(model))
+    with pytest.raises(ValueError, match="label_smoothing"):
+        train_one_epoch(model, train_loader, make_optimizer(model), label_smoothing=-0.1)
+    with pytest.raises(ValueError, match="expected a torch.nn.Module"):
+        make_optimizer([nn.Linear(2, 2)])
     with pytest.raises(ValueError, match="momentum must be a number >= 0"):
-        make_optimizer(TinyNet(), momentum=-0.9)
+        make_optimizer(model, momentum=-0.9)
     with pytest.raises(ValueError, match="accuracy must be a fraction"):
         steps_to_reach(History(), 98)
+    with pytest.raises(ValueError, match="steps_to_reach expects a History"):
+        steps_to_reach({"eval_steps": []}, 0.5)
+    with pytest.raises(ValueError, match="step must be an integer >= 0"):
+        lr_factor("cosine", -1, 10)
+    with pytest.raises(ValueError, match="total_steps must be a positive integer"):
+        lr_factor("cosine", 0, 0)
+    with pytest.raises(ValueError, match="schedule must be one of"):
+        make_scheduler(make_optimizer(model), "linear", 10)
+    with pytest.raises(ValueError, match="expected a dict of History fields"):
+        History.from_dict({"epochs": [1]})
+    with pytest.raises(ValueError, match="seed must be an int"):
+        seed_everything("0")
+    with pytest.raises(ValueError, match="device must be"):
+        as_device(3.5)
 
 
 # The figures of a training run (inception.plots).
@@ -199,7 +234,7 @@ def test_plots(small_loaders):
     from inception import plots
 
     model = TinyNet()
-    history = fit(model, *small_loaders, epochs=2, progress=False, eval_every=4)
+    history = fit(model, *small_loaders, epochs=2, eval_every=4)
     assert len(plots.training_curves(history).axes) == 2
     assert len(plots.training_curves({"a": history, "b": history}, steps=True).axes) == 1
     logits, targets = predict(model, small_loaders[1])
@@ -222,3 +257,19 @@ def test_plots(small_loaders):
         plots.training_curves(History(epoch=[1]), steps=True)
     with pytest.raises(ValueError, match="same shape"):
         plots.confusion(targets, targets[:3])
+    with pytest.raises(ValueError, match="expected classes 0 to 9"):
+        plots.confusion(targets, targets + 10)
+    with pytest.raises(ValueError, match="as tensors"):
+        plots.confusion(targets.tolist(), targets)
+    with pytest.raises(ValueError, match="num_classes must be a positive integer"):
+        plots.confusion(targets, targets, num_classes=0)
+    with pytest.raises(ValueError, match="classes must be a list of class names"):
+        plots.confusion_matrix(targets, targets, classes="0123456789")
+    with pytest.raises(ValueError, match="n must be a positive integer"):
+        plots.misclassified(model, small_loaders[1], n=0)
+    with pytest.raises(ValueError, match="layers must be a list of submodule names"):
+        plots.feature_maps(model, image, "features.2")
+    with pytest.raises(ValueError, match="channels must be a positive integer"):
+        plots.feature_maps(model, image, ["features.2"], channels=0)
+    with pytest.raises(ValueError, match="steps must be True or False"):
+        plots.training_curves(history, steps="yes")

@@ -1,7 +1,7 @@
 """How fast are the networks on this machine? ``python -m inception.bench``.
 
 For each network, at the paper's size (ImageNet input, 1,000 classes) and in the small configuration
-chapter 10 trains on the digits (:data:`inception.train.DIGITS_RECIPES`), it measures
+chapter 10 trains on the digits (:data:`inception.recipes.DIGITS_RECIPES`), it measures
 
 - forward latency: one image, eval mode, no gradients (milliseconds);
 - training throughput: forward, backward and an SGD step on a batch (images per second);
@@ -19,16 +19,25 @@ import argparse
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from inception.cost import count_macs, count_parameters
-from inception.data import digits_loaders
+from inception.data import NUM_CLASSES
 from inception.losses import auxiliary_loss
-from inception.train import DIGITS_RECIPES, build_model
-from inception.training import History, fit
+from inception.recipes import DIGITS_RECIPES, NETWORKS, build_model
+from inception.training import History, as_device, fit
+from inception.validation import (
+    check_choice,
+    check_count,
+    check_flag,
+    check_input_size,
+    check_module,
+    check_positive_int,
+)
 
 
 @dataclass
@@ -45,10 +54,10 @@ class Row:
     note: str = ""
 
 
-PAPER = {  # network: (constructor config, input size)
-    "googlenet": ({"num_classes": 1000, "in_channels": 3}, 224),
-    "bn_inception": ({"num_classes": 1000, "in_channels": 3}, 224),
-    "inception_v2": ({"num_classes": 1000, "in_channels": 3, "image_size": 299, "stem": "paper"}, 299),
+PAPER = {  # network: (its settings, input size); RGB images, 1,000 classes
+    "googlenet": ({}, 224),
+    "bn_inception": ({}, 224),
+    "inception_v2": ({"stem": "paper"}, 299),
 }
 
 
@@ -57,10 +66,18 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
+def _check_timing(model: object, input_size: object, runs: object, warmup: object) -> tuple[int, ...]:
+    check_module(model)
+    check_positive_int("runs", runs)
+    check_count("warmup", warmup)
+    return check_input_size(input_size)
+
+
 def forward_latency(model: nn.Module, input_size: tuple[int, ...], runs: int = 5, warmup: int = 2,
                     device: torch.device | str = "cpu") -> float:
     """Median seconds of one forward pass in eval mode without gradients."""
-    device = torch.device(device)
+    input_size = _check_timing(model, input_size, runs, warmup)
+    device = as_device(device)
     model = model.to(device).eval()
     x = torch.randn(*input_size, device=device)
     times = []
@@ -78,7 +95,9 @@ def forward_latency(model: nn.Module, input_size: tuple[int, ...], runs: int = 5
 def training_throughput(model: nn.Module, input_size: tuple[int, ...], num_classes: int, runs: int = 5,
                         warmup: int = 1, device: torch.device | str = "cpu") -> float:
     """Median images per second of a training step (forward with auxiliary heads, backward, SGD step)."""
-    device = torch.device(device)
+    input_size = _check_timing(model, input_size, runs, warmup)
+    check_positive_int("num_classes", num_classes)
+    device = as_device(device)
     model = model.to(device).train()
     optimizer = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
     x = torch.randn(*input_size, device=device)
@@ -102,12 +121,16 @@ def time_to_accuracy(name: str, target: float = 0.98, seed: int = 0, max_epochs:
     """Training seconds (evaluations excluded) and epochs until the test accuracy first reaches ``target``,
     following ``DIGITS_RECIPES[name]`` but for up to ``max_epochs`` (default: three times the recipe's epochs,
     with the schedule stretched to match), stopping as soon as it is reached; ``(None, None)`` if never."""
+    check_choice("name", name, NETWORKS)
+    if isinstance(target, bool) or not isinstance(target, int | float) or not 0.0 < target <= 1.0:
+        raise ValueError(f"target must be an accuracy in (0, 1], got {target!r}")
+    if max_epochs is not None:
+        check_positive_int("max_epochs", max_epochs)
     recipe = DIGITS_RECIPES[name]
     torch.manual_seed(seed)
-    model, _ = build_model(recipe["model"], recipe["config"], recipe["image_size"])
-    train_loader, test_loader = digits_loaders(batch_size=recipe["batch_size"], image_size=recipe["image_size"],
-                                               augment=recipe.get("augment", False))
-    epochs = max_epochs or 3 * recipe["epochs"]
+    model = recipe.build_model()
+    train_loader, test_loader = recipe.loaders()
+    epochs = max_epochs or 3 * recipe.epochs
     reached: list[History] = []
 
     def stop_when_reached(history: History) -> None:
@@ -116,8 +139,8 @@ def time_to_accuracy(name: str, target: float = 0.98, seed: int = 0, max_epochs:
             raise _Reached
 
     try:
-        history = fit(model, train_loader, test_loader, epochs=epochs, seed=seed, progress=False, device=device,
-                      callback=stop_when_reached, **recipe["fit"])
+        history = fit(model, train_loader, test_loader, epochs=epochs, seed=seed, device=device,
+                      callback=stop_when_reached, **recipe.fit_settings())
     except _Reached:
         history = reached[0]
         return history.total_seconds, len(history)
@@ -128,40 +151,48 @@ class _Reached(Exception):
     """Raised from fit's callback to stop training once the target accuracy is reached."""
 
 
-def benchmark(networks: tuple[str, ...] = ("googlenet", "bn_inception", "inception_v2"), paper: bool = True,
-              small: bool = True, runs: int = 5, seeds: int = 3, train_batch: int = 16, quick: bool = False,
-              device: str = "cpu", log=print) -> list[Row]:
+def _measure(name: str, setting: str, model: nn.Module, size: int, num_classes: int, batch: int, runs: int,
+             device: torch.device, log: Callable[[str], object]) -> Row:
+    """Parameters, multiply-adds, forward latency and training throughput of one network."""
+    log(f"{name} ({setting}, {size}×{size}) ...")
+    one = (1, model.in_channels, size, size)
+    latency = forward_latency(model, one, runs=runs, device=device)
+    throughput = training_throughput(model, (batch, *one[1:]), num_classes, runs=runs, device=device)
+    return Row(name, setting, one[1:], count_parameters(model), count_macs(model.eval(), one), latency * 1e3,
+               throughput)
+
+
+def _time_to_98(row: Row, seeds: int, max_epochs: int | None, device: torch.device) -> None:
+    """Fill in the row's median time and epochs to 98% when most runs reach it."""
+    results = [time_to_accuracy(row.network, seed=s, max_epochs=max_epochs, device=device) for s in range(seeds)]
+    reached = [r for r in results if r[0] is not None]
+    if len(reached) > len(results) // 2:
+        row.seconds_to_98 = statistics.median(r[0] for r in reached)
+        row.epochs_to_98 = int(statistics.median(r[1] for r in reached))
+    row.note = f"98% reached in {len(reached)}/{len(results)} runs"
+
+
+def benchmark(networks: tuple[str, ...] = NETWORKS, paper: bool = True, small: bool = True, runs: int = 5,
+              seeds: int = 3, train_batch: int = 16, quick: bool = False, device: str = "cpu",
+              log: Callable[[str], object] = print) -> list[Row]:
     """Measure every network; return the rows of the table (see the module docstring)."""
-    dev = torch.device(device)
+    for name in networks:
+        check_choice("networks", name, NETWORKS)
+    for name, value in (("runs", runs), ("seeds", seeds), ("train_batch", train_batch)):
+        check_positive_int(name, value)
+    device = as_device(device)
     rows = []
-    settings = []
-    if paper and not quick:
-        settings += [(n, "paper", *PAPER[n]) for n in networks]
-    if small:
-        settings += [(n, "digits", DIGITS_RECIPES[n]["config"], DIGITS_RECIPES[n]["image_size"]) for n in networks]
-    for name, setting, config, size in settings:
+    for name in networks if check_flag("paper", paper) and not check_flag("quick", quick) else ():
+        config, size = PAPER[name]
         torch.manual_seed(0)
-        if setting == "paper":
-            model, full = build_model(name, config, size, channels=3, num_classes=1000)
-        else:
-            model, full = build_model(DIGITS_RECIPES[name]["model"], config, size)
-        channels, classes = full["in_channels"], full["num_classes"]
-        log(f"{name} ({setting}, {size}×{size}) ...")
-        params = count_parameters(model)
-        macs = count_macs(model.eval(), (1, channels, size, size))
-        latency = forward_latency(model, (1, channels, size, size), runs=runs, device=dev)
-        batch = train_batch if setting == "paper" else DIGITS_RECIPES[name]["batch_size"]
-        throughput = training_throughput(model, (batch, channels, size, size), classes,
-                                         runs=max(1, runs // 2 if setting == "paper" else runs), device=dev)
-        row = Row(name, setting, (channels, size, size), params, macs, latency * 1e3, throughput)
-        if setting == "digits":
-            results = [time_to_accuracy(name, seed=s, max_epochs=1 if quick else None, device=dev)
-                       for s in range(1 if quick else seeds)]
-            reached = [r for r in results if r[0] is not None]
-            if len(reached) > len(results) // 2:
-                row.seconds_to_98 = statistics.median(r[0] for r in reached)
-                row.epochs_to_98 = int(statistics.median(r[1] for r in reached))
-            row.note = f"98% reached in {len(reached)}/{len(results)} runs"
+        model = build_model(name, config, size, in_channels=3, num_classes=1000)
+        rows.append(_measure(name, "paper", model, size, 1000, train_batch, max(1, runs // 2), device, log))
+    for name in networks if check_flag("small", small) else ():
+        recipe = DIGITS_RECIPES[name]
+        torch.manual_seed(0)
+        row = _measure(name, "digits", recipe.build_model(), recipe.image_size, NUM_CLASSES, recipe.batch_size, runs,
+                       device, log)
+        _time_to_98(row, seeds=1 if quick else seeds, max_epochs=1 if quick else None, device=device)
         rows.append(row)
     return rows
 
@@ -183,8 +214,7 @@ def format_table(rows: list[Row]) -> str:
 
 def main(argv: list[str] | None = None) -> list[Row]:
     p = argparse.ArgumentParser(prog="python -m inception.bench", description=__doc__.split("\n\n")[0])
-    p.add_argument("--networks", nargs="+", default=["googlenet", "bn_inception", "inception_v2"],
-                   choices=["googlenet", "bn_inception", "inception_v2"])
+    p.add_argument("--networks", nargs="+", default=list(NETWORKS), choices=NETWORKS)
     p.add_argument("--runs", type=int, default=5, help="timed runs per figure (the median is reported)")
     p.add_argument("--seeds", type=int, default=3, help="training runs for the time to 98%% (median)")
     p.add_argument("--train-batch", type=int, default=16, help="batch of the paper-size training step")
@@ -198,9 +228,12 @@ def main(argv: list[str] | None = None) -> list[Row]:
         raise SystemExit("error: --runs, --seeds and --train-batch must be positive integers")
     if args.threads:
         torch.set_num_threads(args.threads)
-    rows = benchmark(tuple(args.networks), paper=not args.no_paper, small=not args.no_digits,
-                     runs=1 if args.quick else args.runs, seeds=args.seeds, train_batch=args.train_batch,
-                     quick=args.quick, device=args.device, log=lambda m: print(m, file=sys.stderr, flush=True))
+    try:
+        rows = benchmark(tuple(args.networks), paper=not args.no_paper, small=not args.no_digits,
+                         runs=1 if args.quick else args.runs, seeds=args.seeds, train_batch=args.train_batch,
+                         quick=args.quick, device=args.device, log=lambda m: print(m, file=sys.stderr, flush=True))
+    except ValueError as error:
+        raise SystemExit(f"error: {error}") from None
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {args.device}; "
           f"median of {1 if args.quick else args.runs} runs")
     print(format_table(rows))

@@ -14,7 +14,8 @@ from matplotlib.figure import Figure
 from torch import nn
 
 from inception.data import CLASSES
-from inception.training import History, _unwrap, predict
+from inception.training import History, predict
+from inception.validation import check_flag, check_module, check_positive_int
 
 
 def _histories(history: History | Mapping[str, History]) -> dict[str, History]:
@@ -32,7 +33,7 @@ def training_curves(history: History | Mapping[str, History], steps: bool = Fals
     ``fit(..., eval_every=N)``.
     """
     runs = _histories(history)
-    if steps:
+    if check_flag("steps", steps):
         fig, ax = plt.subplots(figsize=(6, 3.5))
         for name, h in runs.items():
             if not h.eval_steps:
@@ -62,9 +63,17 @@ def training_curves(history: History | Mapping[str, History], steps: bool = Fals
 
 def confusion(targets: torch.Tensor, predictions: torch.Tensor, num_classes: int = 10) -> torch.Tensor:
     """Counts (num_classes, num_classes): row = true class, column = predicted class."""
+    check_positive_int("num_classes", num_classes)
+    if not isinstance(targets, torch.Tensor) or not isinstance(predictions, torch.Tensor):
+        raise ValueError(f"expected targets and predictions as tensors, got {type(targets).__name__} and "
+                         f"{type(predictions).__name__}")
     if targets.shape != predictions.shape or targets.dim() != 1:
         raise ValueError(f"expected targets and predictions of the same shape (N,), got {tuple(targets.shape)} "
                          f"and {tuple(predictions.shape)}")
+    both = torch.cat([targets, predictions])
+    if both.numel() and (both.min() < 0 or both.max() >= num_classes):
+        raise ValueError(f"expected classes 0 to {num_classes - 1}, got targets and predictions from "
+                         f"{int(both.min())} to {int(both.max())}")
     index = targets.long() * num_classes + predictions.long()
     return torch.bincount(index, minlength=num_classes * num_classes).reshape(num_classes, num_classes)
 
@@ -72,6 +81,8 @@ def confusion(targets: torch.Tensor, predictions: torch.Tensor, num_classes: int
 def confusion_matrix(targets: torch.Tensor, predictions: torch.Tensor, classes: Sequence[str] = CLASSES,
                      title: str = "Confusion matrix") -> Figure:
     """The confusion matrix as an image with the counts written in; the diagonal is what is right."""
+    if isinstance(classes, str) or not isinstance(classes, Sequence) or not classes:
+        raise ValueError(f"classes must be a list of class names, e.g. CLASSES, got {classes!r}")
     matrix = confusion(targets, predictions, len(classes))
     fig, ax = plt.subplots(figsize=(4.5, 4.5))
     ax.imshow(matrix.numpy(), cmap="Blues")
@@ -89,6 +100,7 @@ def confusion_matrix(targets: torch.Tensor, predictions: torch.Tensor, classes: 
 
 def misclassified(model: nn.Module, loader, n: int = 12, device: str | None = None) -> Figure:
     """Up to ``n`` test images the model gets wrong, titled "true → predicted"."""
+    check_positive_int("n", n)
     logits, targets = predict(model, loader, device)
     predictions = logits.argmax(1)
     wrong = (predictions != targets).nonzero().flatten()[:n].tolist()
@@ -109,7 +121,10 @@ def misclassified(model: nn.Module, loader, n: int = 12, device: str | None = No
 def feature_maps(model: nn.Module, image: torch.Tensor, layers: Sequence[str], channels: int = 8) -> dict[str,
                                                                                                       torch.Tensor]:
     """The outputs of the named submodules on one image (C, H, W), caught with forward hooks, in eval mode."""
-    model = _unwrap(model)
+    check_module(model)
+    check_positive_int("channels", channels)
+    if isinstance(layers, str) or not all(isinstance(name, str) for name in layers):
+        raise ValueError(f"layers must be a list of submodule names, e.g. ['inception3a'], got {layers!r}")
     if not isinstance(image, torch.Tensor) or image.dim() != 3:
         raise ValueError(f"expected one image of shape (C, H, W), got "
                          f"{tuple(image.shape) if isinstance(image, torch.Tensor) else type(image).__name__}")

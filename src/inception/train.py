@@ -1,13 +1,17 @@
 """Train a network of the book from the command line, on one process or many: ``python -m inception.train``.
 
-The same code as the chapters (``inception.data``, ``inception.training``), with the choices as flags::
+The chapters' code (``inception.data``, ``inception.recipes``, and ``inception.training``'s epoch), with
+the choices as flags, and what a long run needs besides: checkpoints, resuming, a progress bar, and
+several processes. Chapter 10's recipes are one flag away (``--recipe inception_v2``; any other flag
+given overrides the recipe's value)::
 
     python -m inception.train --model inception_v2 \\
         --config '{"stem": "small", "width": 0.25, "fig5_modules": 1, "fig6_modules": 1, "fig7_modules": 1}' \\
         --epochs 8 --batch-size 64 --lr 0.002 --optimizer adam --out runs/v2
 
-writes ``runs/v2/checkpoint.pt`` (model state, optimizer state, config dict, epoch) after every epoch,
-and ``runs/v2/metrics.json`` and ``metrics.csv``. ``--resume`` continues from the checkpoint.
+writes ``runs/v2/checkpoint.pt`` (model state, optimizer state, config dict, epoch, history, scheduler and
+random-generator state) after every epoch, and ``runs/v2/metrics.json`` and ``metrics.csv``.
+``--resume`` continues from the checkpoint, as if the run had never stopped.
 
 Unchanged under ``torchrun`` with ``DistributedDataParallel``::
 
@@ -15,8 +19,9 @@ Unchanged under ``torchrun`` with ``DistributedDataParallel``::
 
 Each process reads ``RANK``, ``WORLD_SIZE`` and ``LOCAL_RANK`` from the environment torchrun sets,
 joins the process group (gloo on CPU, NCCL on GPUs), trains on its own share of every epoch (a
-``DistributedSampler``), and DDP averages the gradients; only process 0 writes files. ``--batch-size``
-is per process: the global batch is ``batch size × processes``.
+``DistributedSampler``, reshuffled each epoch with ``set_epoch``), and DDP averages the gradients; the
+training metrics are summed over the processes, and only process 0 writes files. ``--batch-size`` is
+per process: the global batch is ``batch size × processes``.
 """
 
 from __future__ import annotations
@@ -26,87 +31,196 @@ import csv
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
 
-from inception.data import NUM_CLASSES, digits_loaders
-from inception.training import OPTIMIZERS, SCHEDULES, History, fit
-
-MODELS = ("googlenet", "bn_inception", "inception_v2")
-
-#: The smallest sensible input for each network on the 8×8 digits (bilinear upscaling): GoogLeNet's stem
-#: and four pools need at least 31 pixels; BN-Inception's stem needs 7, but only from 15 on do its first
-#: modules see more than one pixel (2×2); Inception-v2 with the small stem takes the 8×8 digits as they are.
-DEFAULT_IMAGE_SIZE = {"googlenet": 32, "bn_inception": 16, "inception_v2": 8}
-
-
-#: How chapter 10 trains each network on the digits on a 2-core CPU: the network's configuration, the
-#: input size, the batch, the epochs and ``fit``'s settings. GoogLeNet and BN-Inception are the papers'
-#: networks (they have no width setting); Inception-v2 is a small configuration in the spirit of
-#: chapter 9: the small stem, a quarter of the width, one module of each of Figures 5, 6 and 7, n = 3.
-DIGITS_RECIPES: dict[str, dict] = {
-    "inception_v2": {
-        "model": "inception_v2",
-        "config": {"stem": "small", "width": 0.25, "fig5_modules": 1, "fig6_modules": 1, "fig7_modules": 1,
-                   "fig6_n": 3, "dropout": 0.2, "aux_logits": True, "aux_weight": 0.3, "label_smoothing": 0.1},
-        "image_size": 8, "batch_size": 64, "epochs": 8,
-        "fit": {"optimizer": "adam", "lr": 3e-3, "schedule": "cosine", "aux_weight": 0.3, "label_smoothing": 0.1},
-    },
-    "googlenet": {
-        "model": "googlenet",
-        "config": {"aux_logits": True},
-        "image_size": 32, "batch_size": 64, "epochs": 3,
-        "fit": {"optimizer": "adam", "lr": 1e-3, "schedule": "cosine", "aux_weight": 0.3, "label_smoothing": 0.0},
-    },
-    "bn_inception": {
-        "model": "bn_inception",
-        "config": {},
-        "image_size": 16, "batch_size": 64, "epochs": 3,
-        "fit": {"optimizer": "adam", "lr": 1e-3, "schedule": "cosine", "aux_weight": 0.3, "label_smoothing": 0.0},
-    },
-}
+from inception.data import digits_loaders
+from inception.recipes import (
+    DEFAULT_IMAGE_SIZE,
+    DIGITS_RECIPES,
+    INPUT_SETTINGS,
+    NETWORKS,
+    TRAINING_SETTINGS,
+    build_model,
+)
+from inception.training import (
+    OPTIMIZERS,
+    SCHEDULES,
+    History,
+    as_device,
+    evaluate,
+    make_optimizer,
+    make_scheduler,
+    seed_everything,
+    train_one_epoch,
+)
+from inception.validation import check_count, check_flag, check_positive_int
 
 
-def build_model(name: str, config: dict | None = None, image_size: int | None = None, channels: int = 1,
-                num_classes: int = NUM_CLASSES) -> tuple[nn.Module, dict]:
-    """The network ``name`` built from ``config`` (its constructor's keyword arguments, or for
-    ``inception_v2`` the fields of ``InceptionV2Config``). Returns the model and the full config dict
-    (with ``num_classes``, ``in_channels`` and, for Inception-v2, ``image_size`` filled in)."""
-    if name not in MODELS:
-        raise ValueError(f"model must be one of {MODELS}, got {name!r}")
-    config = dict(config or {})
-    config.setdefault("num_classes", num_classes)
-    config.setdefault("in_channels", channels)
-    if name == "googlenet":
-        from inception.googlenet import GoogLeNet
-
-        return _construct(GoogLeNet, config), config
-    if name == "bn_inception":
-        from inception.bn_inception import BNInception
-
-        return _construct(BNInception, config), config
-    from inception.inception_v2 import InceptionV2, InceptionV2Config
-
-    config.setdefault("image_size", image_size or DEFAULT_IMAGE_SIZE[name])
-    if "stem" not in config and config["image_size"] < 75:
-        config["stem"] = "small"
-    cfg = InceptionV2Config.from_dict(config)
-    return InceptionV2.from_config(cfg), cfg.to_dict()
+def is_main_process() -> bool:
+    """True on one process, and on process 0 of a distributed run."""
+    return not _distributed() or torch.distributed.get_rank() == 0
 
 
-def _construct(cls: type[nn.Module], config: dict) -> nn.Module:
-    try:
-        return cls(**config)
-    except TypeError as error:  # an unknown keyword
-        raise ValueError(f"bad --config for {cls.__name__}: {error}") from None
+def _distributed() -> bool:
+    return torch.distributed.is_available() and torch.distributed.is_initialized()
+
+
+def save_checkpoint(path: str | os.PathLike, model: nn.Module, optimizer: torch.optim.Optimizer | None = None,
+                    epoch: int = 0, config: dict | None = None, **extra: Any) -> None:
+    """Write ``{"model", "optimizer", "config", "epoch", ...extra}`` to ``path`` (atomically)."""
+    check_count("epoch", epoch)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {"model": model.state_dict(), "optimizer": optimizer.state_dict() if optimizer is not None else None,
+             "config": dict(config or {}), "epoch": int(epoch), **extra}
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path: str | os.PathLike, model: nn.Module | None = None,
+                    optimizer: torch.optim.Optimizer | None = None, map_location: str | torch.device = "cpu"
+                    ) -> dict[str, Any]:
+    """Read a checkpoint written by :func:`save_checkpoint`; load its states into ``model``/``optimizer``
+    when given. Returns the whole checkpoint dict (``config``, ``epoch``, ``history``, ...)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"no checkpoint at {str(path)!r}")
+    state = torch.load(path, map_location=map_location, weights_only=False)
+    if not isinstance(state, dict) or "model" not in state or "epoch" not in state:
+        raise ValueError(f"{str(path)!r} is not a checkpoint written by inception.train (keys: "
+                         f"{sorted(state) if isinstance(state, dict) else type(state).__name__})")
+    if model is not None:
+        model.load_state_dict(state["model"])
+    if optimizer is not None and state.get("optimizer") is not None:
+        optimizer.load_state_dict(state["optimizer"])
+    return state
+
+
+def resume_from(path: str | os.PathLike, model: nn.Module, optimizer: torch.optim.Optimizer,
+                scheduler: torch.optim.lr_scheduler.LRScheduler, config: dict | None, device: torch.device
+                ) -> History:
+    """Load a checkpoint's model, optimizer, scheduler and random-generator states; return its history.
+    A run resumes only with the ``config`` it was written with (``None``: any)."""
+    state = load_checkpoint(path, model, optimizer, map_location=device)
+    missing = [key for key in ("history", "scheduler", "rng") if key not in state]
+    if missing:
+        raise ValueError(f"{str(path)!r} cannot be resumed from: it has no {missing} (it was not written by train)")
+    if config is not None and state["config"] not in ({}, dict(config)):
+        raise ValueError(f"the checkpoint {str(path)!r} was written with config {state['config']}, not {config}; "
+                         "resume with the same configuration or start a new run")
+    scheduler.load_state_dict(state["scheduler"])
+    torch.set_rng_state(state["rng"])  # the shuffling of the next epochs, as if never stopped
+    return History.from_dict(state["history"])
+
+
+def all_reduce_metrics(metrics: dict[str, float], device: torch.device) -> dict[str, float]:
+    """The training loss and accuracy of one epoch over all processes (weighted by their images)."""
+    if not _distributed():
+        return metrics
+    n = metrics["images"]
+    totals = torch.tensor([metrics["loss"] * n, metrics["accuracy"] * n, n], dtype=torch.float64, device=device)
+    torch.distributed.all_reduce(totals)
+    loss, correct, images = totals.tolist()
+    return dict(metrics, loss=loss / images, accuracy=correct / images, images=int(images))
+
+
+def train(model: nn.Module, train_loader: torch.utils.data.DataLoader, test_loader: torch.utils.data.DataLoader,
+          epochs: int = 10, optimizer: str = "sgd", lr: float = 0.05, momentum: float = 0.9,
+          weight_decay: float = 0.0, schedule: str | None = None, aux_weight: float = 0.3,
+          label_smoothing: float = 0.0, seed: int = 0, device: str | torch.device = "cpu",
+          checkpoint: str | os.PathLike | None = None, resume: bool = False, config: dict | None = None,
+          progress: bool = True, callback: Callable[[History], None] | None = None) -> History:
+    """``inception.training.fit``'s loop for long runs: the same epochs (``train_one_epoch``, then
+    ``evaluate``) and settings, plus a checkpoint after every epoch (to ``checkpoint``, with ``config``
+    saved in it), ``resume`` from it, a tqdm bar, and ``DistributedDataParallel`` (``model`` may be
+    wrapped in it). ``callback(history)`` runs after every epoch on process 0."""
+    check_positive_int("epochs", epochs)
+    if check_flag("resume", resume) and checkpoint is None:
+        raise ValueError("resume=True needs the checkpoint path to resume from")
+    network = model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
+    device = as_device(device)
+    seed_everything(seed)
+    model.to(device)
+    opt = make_optimizer(model, optimizer, lr, momentum, weight_decay)
+    scheduler = make_scheduler(opt, schedule, epochs * len(train_loader))
+    history = History()
+    if resume and Path(checkpoint).is_file():
+        history = resume_from(checkpoint, network, opt, scheduler, config, device)
+    bar = _progress_bar((epochs - len(history)) * len(train_loader), enabled=progress and is_main_process())
+    for epoch in range(len(history), epochs):
+        _set_epoch(train_loader, epoch)
+        metrics = train_one_epoch(model, train_loader, opt, scheduler, aux_weight, label_smoothing, device,
+                                  after_step=bar.update if bar is not None else None)
+        history.add_epoch(all_reduce_metrics(metrics, device), evaluate(network, test_loader, device),
+                          lr=opt.param_groups[0]["lr"])
+        if bar is not None:
+            bar.set_postfix(epoch=epoch + 1, loss=f"{metrics['loss']:.3f}", test_acc=f"{history.test_accuracy[-1]:.3f}")
+        if is_main_process():
+            _end_of_epoch(history, checkpoint, network, opt, scheduler, config, callback)
+    if bar is not None:
+        bar.close()
+    network.eval()
+    return history
+
+
+def _set_epoch(loader: torch.utils.data.DataLoader, epoch: int) -> None:
+    """A ``DistributedSampler`` shuffles by its seed plus the epoch: the same order on every process."""
+    sampler = getattr(loader, "sampler", None)
+    if hasattr(sampler, "set_epoch"):
+        sampler.set_epoch(epoch)
+
+
+def _progress_bar(total: int, enabled: bool):
+    if not enabled or total <= 0:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc="training", unit="step")
+
+
+def _end_of_epoch(history: History, checkpoint: str | os.PathLike | None, model: nn.Module,
+                  optimizer: torch.optim.Optimizer, scheduler: torch.optim.lr_scheduler.LRScheduler,
+                  config: dict | None, callback: Callable[[History], None] | None) -> None:
+    if checkpoint is not None:
+        save_checkpoint(checkpoint, model, optimizer, len(history), config, history=history.to_dict(),
+                        scheduler=scheduler.state_dict(), rng=torch.get_rng_state())
+    if callback is not None:
+        callback(history)
+
+
+def write_metrics(out: Path, history: History, run: dict) -> None:
+    """``metrics.json`` (the run's settings and the whole history) and ``metrics.csv`` (one row per epoch)."""
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = out / "metrics.json.tmp"
+    tmp.write_text(json.dumps({"run": run, "history": history.to_dict()}, indent=2) + "\n")
+    os.replace(tmp, out / "metrics.json")
+    columns = ("epoch", "steps", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "seconds", "lr")
+    with open(out / "metrics.csv", "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(columns)
+        for i in range(len(history)):
+            writer.writerow([getattr(history, c)[i] for c in columns])
+
+
+def _recipe_defaults(name: str) -> dict[str, Any]:
+    """The flags' values for ``--recipe name``."""
+    recipe = DIGITS_RECIPES[name]
+    return {"model": recipe.network, "config": json.dumps(recipe.config), "image_size": recipe.image_size,
+            "batch_size": recipe.batch_size, "epochs": recipe.epochs, **recipe.fit_settings()}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m inception.train", description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--model", choices=MODELS, default="inception_v2", help="the network")
+    p.add_argument("--recipe", choices=sorted(DIGITS_RECIPES), default=None,
+                   help="start from chapter 10's recipe (inception.recipes.DIGITS_RECIPES); other flags override it")
+    p.add_argument("--model", choices=NETWORKS, default="inception_v2", help="the network")
     p.add_argument("--config", default="{}",
                    help="JSON dict: the network's keyword arguments (inception_v2: InceptionV2Config fields)")
     p.add_argument("--image-size", type=int, default=None,
@@ -120,35 +234,23 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--momentum", type=float, default=0.9)
     p.add_argument("--weight-decay", type=float, default=0.0)
     p.add_argument("--schedule", choices=[s for s in SCHEDULES if s], default=None)
-    p.add_argument("--aux-weight", type=float, default=None,
-                   help="weight of the auxiliary losses (default: the config's, else 0.3)")
-    p.add_argument("--label-smoothing", type=float, default=None,
-                   help="label smoothing epsilon (default: the config's, else 0)")
+    p.add_argument("--aux-weight", type=float, default=0.3, help="weight of each auxiliary head's loss")
+    p.add_argument("--label-smoothing", type=float, default=0.0, help="label smoothing epsilon")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto", help='"auto" (a GPU if there is one), "cpu" or "cuda"')
     p.add_argument("--out", required=True, help="folder for checkpoint.pt, metrics.json and metrics.csv")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt if it exists")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    recipe = argparse.ArgumentParser(add_help=False)
+    recipe.add_argument("--recipe", choices=sorted(DIGITS_RECIPES), default=None)
+    name = recipe.parse_known_args(argv)[0].recipe
+    if name is not None:
+        p.set_defaults(**_recipe_defaults(name))
     return p.parse_args(argv)
 
 
-def write_metrics(out: Path, history: History, run: dict) -> None:
-    """``metrics.json`` (the run's settings and the whole history) and ``metrics.csv`` (one row per epoch)."""
-    out.mkdir(parents=True, exist_ok=True)
-    data = {"run": run, "history": history.to_dict()}
-    tmp = out / "metrics.json.tmp"
-    tmp.write_text(json.dumps(data, indent=2) + "\n")
-    os.replace(tmp, out / "metrics.json")
-    columns = ("epoch", "steps", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "seconds", "lr")
-    with open(out / "metrics.csv", "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(columns)
-        for i in range(len(history)):
-            writer.writerow([getattr(history, c)[i] for c in columns])
-
-
-def main(argv: list[str] | None = None) -> History:
-    args = parse_args(argv)
+def network_config(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``--config`` dict, checked (``SystemExit`` with a message otherwise), with the other flags."""
     for flag in ("epochs", "batch_size", "channels"):
         if getattr(args, flag) < 1:
             raise SystemExit(f"error: --{flag.replace('_', '-')} must be a positive integer, got {getattr(args, flag)}")
@@ -158,61 +260,69 @@ def main(argv: list[str] | None = None) -> History:
         raise SystemExit(f"--config must be a JSON dict, e.g. '{{\"width\": 0.5}}': {error}") from None
     if not isinstance(config, dict):
         raise SystemExit(f"--config must be a JSON dict, got {type(config).__name__}")
+    misplaced = [key for key in (*INPUT_SETTINGS, *TRAINING_SETTINGS) if key in config]
+    if misplaced:
+        raise SystemExit(f"error: --config holds the network's settings only, not {misplaced}: the image size and "
+                         "channels are --image-size and --channels, the training settings have their own flags")
+    return config
 
-    world_size = int(os.environ.get("WORLD_SIZE", "1"))
-    rank = int(os.environ.get("RANK", "0"))
-    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-    if args.device == "auto":
-        device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    else:
-        device = torch.device(args.device)
+
+def setup_process(device: str) -> tuple[torch.device, int, int]:
+    """The device, rank and number of processes; under ``torchrun`` also joins the process group."""
+    world_size, local_rank = int(os.environ.get("WORLD_SIZE", "1")), int(os.environ.get("LOCAL_RANK", "0"))
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    device = as_device(device)
     if device.type == "cuda":
         device = torch.device("cuda", local_rank)
         torch.cuda.set_device(device)
-    distributed = world_size > 1
-    if distributed:
+    if world_size > 1:
         torch.distributed.init_process_group("nccl" if device.type == "cuda" else "gloo")
-    try:
-        image_size = args.image_size or config.get("image_size") or DEFAULT_IMAGE_SIZE[args.model]
-        model, model_config = build_model(args.model, config, image_size, args.channels)
-        aux_weight = args.aux_weight if args.aux_weight is not None else model_config.get("aux_weight", 0.3)
-        smoothing = (args.label_smoothing if args.label_smoothing is not None
-                     else model_config.get("label_smoothing", 0.0))
-        train_loader, test_loader = digits_loaders(batch_size=args.batch_size, image_size=image_size,
-                                                   channels=args.channels, augment=args.augment, seed=args.seed,
-                                                   distributed=distributed)
-        model.to(device)
-        if distributed:
-            model = nn.parallel.DistributedDataParallel(model, device_ids=[local_rank] if device.type == "cuda"
-                                                        else None)
-        out = Path(args.out)
-        run = {"model": args.model, "config": model_config, "image_size": image_size, "channels": args.channels,
-               "augment": args.augment, "batch_size": args.batch_size, "world_size": world_size,
-               "optimizer": args.optimizer, "lr": args.lr, "momentum": args.momentum,
-               "weight_decay": args.weight_decay, "schedule": args.schedule, "aux_weight": aux_weight,
-               "label_smoothing": smoothing, "seed": args.seed, "epochs": args.epochs}
-        if rank == 0:
-            print(f"{args.model} on {world_size} process(es), {device.type}, global batch "
-                  f"{args.batch_size * world_size}, {image_size}×{image_size} digits", flush=True)
-        if rank == 0 and args.resume and (out / "checkpoint.pt").is_file():
-            done = torch.load(out / "checkpoint.pt", map_location="cpu", weights_only=False)["epoch"]
+    return device, int(os.environ.get("RANK", "0")), world_size
+
+
+def run(args: argparse.Namespace, config: dict[str, Any], device: torch.device, rank: int, world_size: int
+        ) -> History:
+    """Build the network and the digits for ``args``, then :func:`train`, writing to ``args.out``."""
+    image_size = args.image_size or DEFAULT_IMAGE_SIZE[args.model]
+    model = build_model(args.model, config, image_size, args.channels).to(device)
+    loaders = digits_loaders(batch_size=args.batch_size, image_size=image_size, channels=args.channels,
+                             augment=args.augment, seed=args.seed, distributed=world_size > 1)
+    if world_size > 1:
+        model = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+    out = Path(args.out)
+    settings = {key: getattr(args, key) for key in TRAINING_SETTINGS}
+    identity = {"model": args.model, "config": config, "image_size": image_size, "channels": args.channels}
+    record = {"recipe": args.recipe, **identity, "augment": args.augment, "batch_size": args.batch_size,
+              "world_size": world_size, **settings, "seed": args.seed, "epochs": args.epochs}
+    if rank == 0:
+        print(f"{args.model} on {world_size} process(es), {device.type}, global batch "
+              f"{args.batch_size * world_size}, {image_size}×{image_size} digits", flush=True)
+        if args.resume and (out / "checkpoint.pt").is_file():
+            done = load_checkpoint(out / "checkpoint.pt")["epoch"]
             print(f"resuming from {out / 'checkpoint.pt'} after epoch {done}", flush=True)
-        # What must not change when resuming: the network and the data it sees.
-        same = {k: run[k] for k in ("model", "config", "image_size", "channels")}
-        history = fit(model, train_loader, test_loader, epochs=args.epochs, optimizer=args.optimizer, lr=args.lr,
-                      momentum=args.momentum, weight_decay=args.weight_decay, schedule=args.schedule,
-                      aux_weight=aux_weight, label_smoothing=smoothing, seed=args.seed,
-                      progress=not args.no_progress, checkpoint=out / "checkpoint.pt", resume=args.resume,
-                      config=same, device=device, callback=lambda h: write_metrics(out, h, run))
-        if rank == 0 and len(history):
-            print(f"epoch {history.epoch[-1]}: test accuracy {history.test_accuracy[-1]:.4f}, "
-                  f"train loss {history.train_loss[-1]:.4f}; wrote {out / 'checkpoint.pt'}", flush=True)
-        return history
+    # What must not change when resuming: the network and the data it sees (the identity).
+    history = train(model, *loaders, epochs=args.epochs, **settings, seed=args.seed, device=device,
+                    checkpoint=out / "checkpoint.pt", resume=args.resume, config=identity,
+                    progress=not args.no_progress, callback=lambda h: write_metrics(out, h, record))
+    if rank == 0 and len(history):
+        print(f"epoch {history.epoch[-1]}: test accuracy {history.test_accuracy[-1]:.4f}, "
+              f"train loss {history.train_loss[-1]:.4f}; wrote {out / 'checkpoint.pt'}", flush=True)
+    return history
+
+
+def main(argv: list[str] | None = None) -> History:
+    args = parse_args(argv)
+    config = network_config(args)
+    try:
+        device, rank, world_size = setup_process(args.device)
+        try:
+            return run(args, config, device, rank, world_size)
+        finally:
+            if world_size > 1:
+                torch.distributed.destroy_process_group()
     except ValueError as error:
         raise SystemExit(f"error: {error}") from None
-    finally:
-        if distributed:
-            torch.distributed.destroy_process_group()
 
 
 if __name__ == "__main__":
