@@ -54,6 +54,14 @@ def test_two_processes_learn_and_resume(tmp_path):
     assert rows[0].startswith("epoch,steps,train_loss") and len(rows) == 4
 
 
+def test_one_process_runs_are_repeatable(tmp_path, capsys):
+    argv = ["--config", json.dumps(TINY), "--epochs", "1", "--optimizer", "adam", "--lr", "0.003", "--no-progress"]
+    a = main([*argv, "--out", str(tmp_path / "a")])
+    b = main([*argv, "--out", str(tmp_path / "b")])
+    assert a.train_loss == b.train_loss and a.test_accuracy == b.test_accuracy  # seeded weights and batches
+    assert "on 1 process(es), cpu, global batch 64, 8×8 digits" in capsys.readouterr().out
+
+
 class TinyNet(nn.Module):
     def __init__(self) -> None:
         super().__init__()

@@ -285,6 +285,7 @@ def run(args: argparse.Namespace, config: dict[str, Any], device: torch.device, 
         ) -> History:
     """Build the network and the digits for ``args``, then :func:`train`, writing to ``args.out``."""
     image_size = args.image_size or DEFAULT_IMAGE_SIZE[args.model]
+    seed_everything(args.seed)  # the same initial weights for the same seed
     model = build_model(args.model, config, image_size, args.channels).to(device)
     loaders = digits_loaders(batch_size=args.batch_size, image_size=image_size, channels=args.channels,
                              augment=args.augment, seed=args.seed, distributed=world_size > 1)
