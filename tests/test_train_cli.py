@@ -121,7 +121,7 @@ def test_resume_without_a_checkpoint_file_starts_afresh_and_shows_progress(small
     assert "training" in capsys.readouterr().err  # the tqdm bar
 
 
-def test_checkpoint_errors(small_loaders, tmp_path):
+def test_checkpoint_and_argument_errors(small_loaders, tmp_path):
     with pytest.raises(ValueError, match="no checkpoint at"):
         load_checkpoint(tmp_path / "missing.pt")
     torch.save({"weights": 1}, tmp_path / "other.pt")
@@ -132,6 +132,16 @@ def test_checkpoint_errors(small_loaders, tmp_path):
         train(TinyNet(), *small_loaders, epochs=2, progress=False, checkpoint=tmp_path / "bare.pt", resume=True)
     with pytest.raises(ValueError, match="resume=True needs the checkpoint path"):
         train(TinyNet(), *small_loaders, resume=True)
+    with pytest.raises(ValueError, match="config must be a dict"):
+        train(TinyNet(), *small_loaders, config=[1, 2])
+    with pytest.raises(ValueError, match="callback must be callable"):
+        train(TinyNet(), *small_loaders, callback="print")
+    with pytest.raises(ValueError, match="progress must be True or False"):
+        train(TinyNet(), *small_loaders, progress=None)
+    with pytest.raises(ValueError, match="expected a torch.nn.Module"):
+        train("resnet", *small_loaders)
+    with pytest.raises(ValueError, match="label_smoothing must be a number in"):
+        train(TinyNet(), *small_loaders, label_smoothing=2.0, progress=False)
     with pytest.raises(ValueError, match="epoch must be an integer >= 0"):
         save_checkpoint(tmp_path / "c.pt", TinyNet(), epoch=-1)
 

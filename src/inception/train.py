@@ -58,7 +58,7 @@ from inception.training import (
     seed_everything,
     train_one_epoch,
 )
-from inception.validation import check_count, check_flag, check_positive_int
+from inception.validation import check_count, check_flag, check_module, check_positive_int
 
 
 def is_main_process() -> bool:
@@ -140,9 +140,7 @@ def train(model: nn.Module, train_loader: torch.utils.data.DataLoader, test_load
     ``evaluate``) and settings, plus a checkpoint after every epoch (to ``checkpoint``, with ``config``
     saved in it), ``resume`` from it, a tqdm bar, and ``DistributedDataParallel`` (``model`` may be
     wrapped in it). ``callback(history)`` runs after every epoch on process 0."""
-    check_positive_int("epochs", epochs)
-    if check_flag("resume", resume) and checkpoint is None:
-        raise ValueError("resume=True needs the checkpoint path to resume from")
+    _check_train_arguments(model, epochs, checkpoint, resume, config, progress, callback)
     network = model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
     device = as_device(device)
     seed_everything(seed)
@@ -167,6 +165,19 @@ def train(model: nn.Module, train_loader: torch.utils.data.DataLoader, test_load
         bar.close()
     network.eval()
     return history
+
+
+def _check_train_arguments(model: object, epochs: object, checkpoint: object, resume: object, config: object,
+                           progress: object, callback: object) -> None:
+    check_module(model)
+    check_positive_int("epochs", epochs)
+    check_flag("progress", progress)
+    if check_flag("resume", resume) and checkpoint is None:
+        raise ValueError("resume=True needs the checkpoint path to resume from")
+    if config is not None and not isinstance(config, dict):
+        raise ValueError(f"config must be a dict (it is saved in the checkpoint), got {type(config).__name__}")
+    if callback is not None and not callable(callback):
+        raise ValueError(f"callback must be callable, got {type(callback).__name__}")
 
 
 def _set_epoch(loader: torch.utils.data.DataLoader, epoch: int) -> None:
