@@ -25,7 +25,7 @@ def _naive_growth(answer):
     expect_equal(answer, channels, "the channels after three naive modules with 3a's filters, starting from 192",
                  hint="each naive module passes all its input channels through the pool branch and adds its "
                       "convolutions' filters.")
-    return f"{answer} channels: each naive module adds 64 + 128 + 32 = 224 to the channels it receives."
+    return f"{answer} channels: each naive module adds its 64 + 128 + 32 = 224 filters to its input's."
 
 
 def _macs_saved_4a() -> int:
@@ -60,7 +60,7 @@ def _config_of(answer) -> tuple[int, ...]:
     return values
 
 
-@exercise("2.4", "A cheaper module with 3a's output", "hard",
+@exercise("2.4", "A cheaper module with 3a's output", "medium",
           wrong=[tuple(TABLE1["3a"])[1:], (64, 96, 128, 16, 32, 31), (64, 64, 128, 16, 32, 32, 0)])
 def _cheaper_module(answer):
     config = _config_of(answer)
