@@ -11,9 +11,10 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Subset
 
+from inception.checkpoints import load_checkpoint, save_checkpoint
 from inception.data import digits_datasets
 from inception.recipes import DIGITS_RECIPES
-from inception.train import load_checkpoint, main, parse_args, save_checkpoint, train
+from inception.train import main, parse_args, train
 from inception.training import evaluate, fit
 
 # A very small Inception-v2 (small stem, an eighth of the width, one Figure 7 module): seconds per epoch.

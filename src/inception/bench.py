@@ -27,9 +27,10 @@ from torch import nn
 
 from inception.cost import count_macs, count_parameters
 from inception.data import NUM_CLASSES
+from inception.history import History
 from inception.losses import auxiliary_loss
 from inception.recipes import DIGITS_RECIPES, NETWORKS, build_model
-from inception.training import History, as_device, fit
+from inception.training import as_device, fit
 from inception.validation import (
     check_choice,
     check_count,

@@ -14,7 +14,8 @@ from matplotlib.figure import Figure
 from torch import nn
 
 from inception.data import CLASSES
-from inception.training import History, predict
+from inception.history import History
+from inception.training import predict
 from inception.validation import check_flag, check_module, check_positive_int
 
 
