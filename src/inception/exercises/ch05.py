@@ -44,12 +44,12 @@ def _double_ratio(answer):
     return f"{answer:.3f}: the double 3×3 covers the same 5×5 window with about {1 - answer:.0%} fewer weights."
 
 
-@exercise("5.3", "What seed 001's stem leaves out", "medium", wrong=[64 * 64, 64 * 64 + 64, 4_224 * 2])
-def _seed_stem(answer):
+@exercise("5.3", "What the MNIST implementation's stem leaves out", "easy", wrong=[64 * 64, 64 * 64 + 64, 4_224 * 2])
+def _mnist_stem(answer):
     expected = count_parameters(BNInception().conv2)
     expect_equal(answer, expected, "the parameters of the stem's 1×1 convolution from 64 to 64 channels with its BN",
                  hint="a convolution followed by BN has no bias; BN learns a scale and a shift per channel.")
-    return f"{answer:,} parameters: 64·64 weights and 64 + 64 for BN's γ and β. 14,639,390 − 4,224 = 14,635,166."
+    return f"{answer:,} = 64·64 weights + 64 + 64 for BN's γ and β; 14,639,390 − {answer:,} = 14,635,166."
 
 
 def _module_4e_without_pass_through() -> nn.Module:
@@ -93,7 +93,7 @@ def _row_of(answer) -> tuple:
     return row
 
 
-@exercise("5.5", "A module 4c that outputs the printed 576", "hard",
+@exercise("5.5", "A module 4c that outputs the printed 576", "medium",
           wrong=[FIGURE_5["4c"], (160, 96, 160, 128, 160, "avg", 128), (128, 128, 144, 128, 176, "avg", 128)])
 def _printed_4c(answer):
     row = _row_of(answer)
