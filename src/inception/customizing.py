@@ -154,13 +154,16 @@ def _body(config: InceptionV2Config) -> tuple[dict[str, nn.Module], dict[str, nn
 
     before = stem_layers(config.stem, config.in_channels, tuple(w(*STEM_CHANNELS)))
     c = scale_width(STEM_CHANNELS[-1], config.width)
-    fig5 = [InceptionFig5(c, *w(*FIG5_WIDTHS)) for _ in range(config.fig5_modules)]
+    fig5: list[InceptionFig5] = []  # each module reads the previous one's channels (rounding may differ)
+    for _ in range(config.fig5_modules):
+        fig5.append(InceptionFig5(fig5[-1].out_channels if fig5 else c, *w(*FIG5_WIDTHS)))
     before.update(_stage("Mixed_5", fig5))
     before["Mixed_6a"] = GridReduction(fig5[-1].out_channels if fig5 else c, *w(*REDUCTION1_WIDTHS))
     c = before["Mixed_6a"].out_channels
     c1, cn, cd, cp = w(*FIG6_WIDTHS)
-    fig6 = [InceptionFig6(c, c1, r, cn, r, cd, cp, n=config.fig6_n)
-            for r in w(*fig6_reduce_widths(config.fig6_modules))]
+    fig6: list[InceptionFig6] = []
+    for r in w(*fig6_reduce_widths(config.fig6_modules)):
+        fig6.append(InceptionFig6(fig6[-1].out_channels if fig6 else c, c1, r, cn, r, cd, cp, n=config.fig6_n))
     before.update(_stage("Mixed_6", fig6))
     c = fig6[-1].out_channels if fig6 else c
     after = {"Mixed_7a": GridReduction(c, *w(*REDUCTION2_WIDTHS))}
