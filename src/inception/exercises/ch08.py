@@ -1,4 +1,7 @@
-"""Checkers for chapter 8: Inception-v2, the whole network, its auxiliary head and label smoothing."""
+"""Checkers for chapter 8: Inception-v2, the whole network, its auxiliary head and label smoothing.
+
+Exercise 8.5 asks for an argument (why the auxiliary head is a regularizer) and has no checker.
+"""
 
 from __future__ import annotations
 
@@ -35,7 +38,7 @@ def _params_10_classes(aux: bool) -> int:
     return count_parameters(InceptionV2(num_classes=10, aux_logits=aux))
 
 
-@exercise("8.3", "Parameters of a 10-class Inception-v2", "medium",
+@exercise("8.3", "Parameters of a 10-class Inception-v2", "easy",
           wrong=[25_493_448, 28_820_144, lambda: _params_10_classes(True), lambda: _params_10_classes(False) - 10])
 def _params_10(answer):
     expect_equal(answer, _params_10_classes(False),
@@ -65,7 +68,7 @@ def _digits_config(**changes) -> InceptionV2Config:
     return InceptionV2Config(**options)
 
 
-@exercise("8.5", "A million-parameter Inception-v2 for 28×28 digits", "hard",
+@exercise("8.6", "A million-parameter Inception-v2 for 28×28 digits", "medium",
           wrong=[lambda: _digits_config(width=1.0), lambda: _digits_config(in_channels=3),
                  lambda: _digits_config(fig6_modules=1), lambda: _digits_config(image_size=8),
                  lambda: InceptionV2Config()])
