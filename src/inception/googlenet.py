@@ -107,25 +107,30 @@ class Inception(nn.Module):
       uses a 3×3 here (a known slip in its port); we keep the paper's 5×5;
     * ``branch4``: 3×3 max pool, stride 1, padding 1 → 1×1 projection (``pool_proj``).
 
-    Output: ``ch1x1 + ch3x3 + ch5x5 + pool_proj`` channels (256 for module 3a).
+    Output: ``ch1x1 + ch3x3 + ch5x5 + pool_proj`` channels (256 for module 3a). ``bn_eps`` (BN's ε) and
+    ``ch5x5_kernel`` (5, or 3 = torchvision's slip) exist so that :meth:`GoogLeNet.torchvision_layout`
+    can rebuild torchvision's port (ε = 1e-3, 3×3) and load its weights; the defaults are the paper's.
     """
 
     def __init__(self, in_channels: int, ch1x1: int, ch3x3red: int, ch3x3: int, ch5x5red: int, ch5x5: int,
-                 pool_proj: int, batch_norm: bool = False) -> None:
+                 pool_proj: int, batch_norm: bool = False, bn_eps: float = 1e-5, ch5x5_kernel: int = 5) -> None:
         super().__init__()
         self.in_channels = check_positive_int("in_channels", in_channels)
-        self.branch1 = BasicConv2d(in_channels, ch1x1, kernel_size=1, batch_norm=batch_norm)
+        if ch5x5_kernel not in (3, 5):
+            raise ValueError(f"ch5x5_kernel must be 5 (the paper's) or 3 (torchvision's), got {ch5x5_kernel!r}")
+        bn = {"batch_norm": batch_norm, "bn_eps": bn_eps}
+        self.branch1 = BasicConv2d(in_channels, ch1x1, kernel_size=1, **bn)
         self.branch2 = nn.Sequential(
-            BasicConv2d(in_channels, ch3x3red, kernel_size=1, batch_norm=batch_norm),
-            BasicConv2d(ch3x3red, ch3x3, kernel_size=3, padding=1, batch_norm=batch_norm),
+            BasicConv2d(in_channels, ch3x3red, kernel_size=1, **bn),
+            BasicConv2d(ch3x3red, ch3x3, kernel_size=3, padding=1, **bn),
         )
         self.branch3 = nn.Sequential(
-            BasicConv2d(in_channels, ch5x5red, kernel_size=1, batch_norm=batch_norm),
-            BasicConv2d(ch5x5red, ch5x5, kernel_size=5, padding=2, batch_norm=batch_norm),
+            BasicConv2d(in_channels, ch5x5red, kernel_size=1, **bn),
+            BasicConv2d(ch5x5red, ch5x5, kernel_size=ch5x5_kernel, padding=ch5x5_kernel // 2, **bn),
         )
         self.branch4 = nn.Sequential(
             nn.MaxPool2d(kernel_size=3, stride=1, padding=1),
-            BasicConv2d(in_channels, pool_proj, kernel_size=1, batch_norm=batch_norm),
+            BasicConv2d(in_channels, pool_proj, kernel_size=1, **bn),
         )
         self.out_channels = ch1x1 + ch3x3 + ch5x5 + pool_proj
 
@@ -144,18 +149,20 @@ class InceptionAux(nn.Module):
     head is built for the ``grid`` it will see: on the 14×14 grid of a 224-pixel input (or any grid the
     paper's 5×5/3 window takes to 4×4) it is exactly the paper's; on other grids the pool averages
     adaptively to 4×4 instead (as torchvision does on every grid), so the network trains on small images.
+    ``adaptive=True`` pools adaptively on every grid and ``bn_eps`` sets BN's ε: both exist for
+    :meth:`GoogLeNet.torchvision_layout`, whose weights were trained with torchvision's head (ε = 1e-3).
     """
 
     def __init__(self, in_channels: int, num_classes: int, grid: int = 14, dropout: float = 0.7,
-                 batch_norm: bool = False) -> None:
+                 batch_norm: bool = False, bn_eps: float = 1e-5, adaptive: bool = False) -> None:
         super().__init__()
         self.in_channels = check_positive_int("in_channels", in_channels)
         check_positive_int("num_classes", num_classes)
         check_positive_int("grid", grid)
         check_probability("dropout", dropout)
-        paper_pool = grid >= 5 and conv_output_size(grid, 5, 3) == 4
+        paper_pool = not check_flag("adaptive", adaptive) and grid >= 5 and conv_output_size(grid, 5, 3) == 4
         self.pool = nn.AvgPool2d(kernel_size=5, stride=3) if paper_pool else nn.AdaptiveAvgPool2d(4)
-        self.conv = BasicConv2d(in_channels, 128, kernel_size=1, batch_norm=batch_norm)
+        self.conv = BasicConv2d(in_channels, 128, kernel_size=1, batch_norm=batch_norm, bn_eps=bn_eps)
         self.flatten = nn.Flatten()
         self.fc1 = nn.Linear(128 * 4 * 4, 1024)
         self.relu = nn.ReLU(inplace=True)
@@ -247,6 +254,13 @@ class GoogLeNet(nn.Module):
             self.aux1 = InceptionAux(512, num_classes, grid, aux_dropout, batch_norm=bn)
             self.aux2 = InceptionAux(528, num_classes, grid, aux_dropout, batch_norm=bn)
         self._init_weights()
+
+    @classmethod
+    def torchvision_layout(cls, num_classes: int = 1000, aux_logits: bool = True,
+                           transform_input: bool = False) -> GoogLeNet:
+        """GoogLeNet as torchvision builds it, to load its weights: see :mod:`inception.googlenet_torchvision`."""
+        from inception.googlenet_torchvision import TorchvisionGoogLeNet  # that module builds on this one
+        return TorchvisionGoogLeNet(num_classes, aux_logits, transform_input)
 
     def _init_weights(self) -> None:
         # The paper trained with DistBelief and does not give its initialization. He initialization keeps
