@@ -32,7 +32,7 @@ def _aux_params(answer):
                  "module 4d, for 10 classes",
                  hint="a 1×1 convolution from 4d's output channels to 128, a fully connected layer from "
                       "128·4·4 to 1024, and one from 1024 to the classes; each with biases.")
-    return f"{answer:,} parameters, almost all of them ({2048 * 1024 + 1024:,}) in the first fully connected layer."
+    return f"{answer:,} parameters, {2048 * 1024 + 1024:,} of them in the first fully connected layer."
 
 
 def loss_exercise_outputs() -> tuple[InceptionOutputs, torch.Tensor]:
@@ -66,7 +66,7 @@ def _min_size_with_torchvision_pool() -> int:
     return smallest_input_size(net, net.in_channels)
 
 
-@exercise("3.4", "The smallest input with torchvision's last pool", "hard", wrong=[31, 16, 14])
+@exercise("3.5", "The smallest input with torchvision's last pool", "hard", wrong=[31, 16, 14])
 def _min_size(answer):
     expect_equal(answer, _min_size_with_torchvision_pool(),
                  "the smallest square input a GoogLeNet accepts when its last max pool is 2×2/2 (ceil mode)",
