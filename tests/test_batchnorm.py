@@ -4,9 +4,12 @@ import pytest
 import torch
 from torch import nn
 
-from inception.batchnorm import BatchNorm2d
+from inception.batchnorm import BatchNorm2d, check_bn_input
+from inception.diagrams import flowchart, mermaid_source, trace
 
 TOL = dict(atol=1e-5, rtol=1e-5)
+
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _pair(momentum=0.1, affine=True, track=True, channels=3, seed=0):
@@ -99,10 +102,15 @@ def test_state_dict_keys_match_pytorch():
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    (dict(num_features=0), "num_features must be a positive integer"),
-    (dict(num_features=3, eps=0), "eps must be a positive number"),
+    (dict(num_features=0), "num_features must be a positive integer, got 0"),
+    (dict(num_features=3.0), "num_features must be a positive integer, got 3.0"),
+    (dict(num_features=3, eps=0), "eps must be a number > 0, got 0"),
+    (dict(num_features=3, eps=-1e-5), "eps must be a number > 0, got -1e-05"),
     (dict(num_features=3, momentum=1.5), r"momentum must be a number in \[0, 1\] or None"),
     (dict(num_features=3, momentum="fast"), "momentum must be"),
+    (dict(num_features=3, momentum=True), "momentum must be"),
+    (dict(num_features=4, affine="yes"), "affine must be True or False, got 'yes'"),
+    (dict(num_features=4, track_running_stats=0), "track_running_stats must be True or False, got 0"),
 ])
 def test_bad_constructor_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
@@ -119,14 +127,32 @@ def test_bad_input():
         bn([1.0, 2.0])
     with pytest.raises(ValueError, match="more than 1 value per channel"):
         bn(torch.randn(1, 3, 1, 1))
+    with pytest.raises(ValueError, match=r"floating-point batch, got torch.int64; convert it with x\.float\(\)"):
+        bn(torch.zeros(2, 3, 4, 4, dtype=torch.int64))
     bn.eval()
     assert bn(torch.randn(1, 3, 1, 1)).shape == (1, 3, 1, 1)  # eval mode needs no batch statistics
+
+
+def test_momentum_none_and_one():
+    bn = BatchNorm2d(3, momentum=1.0)
+    x = torch.randn(8, 3, 4, 4)
+    bn(x)
+    torch.testing.assert_close(bn.running_mean, x.mean(dim=(0, 2, 3)))  # momentum 1: the last batch only
+    assert BatchNorm2d(3, momentum=None).momentum is None and BatchNorm2d(3, momentum=0).momentum == 0
+
+
+def test_traces_as_one_opaque_check():
+    graph = trace(BatchNorm2d(3), leaves=()).graph
+    checks = [n for n in graph.nodes if n.op == "call_function" and n.target is check_bn_input]
+    assert len(checks) == 1 and not checks[0].users
+    assert "check" not in mermaid_source(flowchart(BatchNorm2d(3), leaves=()))
 
 
 def test_small_cnn_of_the_experiment():
     from inception.bn_experiment import SmallCNN
 
     plain, with_bn = SmallCNN(batch_norm=False), SmallCNN(batch_norm=True)
+    assert plain.min_input_size == with_bn.min_input_size == 2  # the 2×2 max pool
     x = torch.randn(4, 1, 8, 8)
     assert plain(x).shape == with_bn(x).shape == (4, 10)
     assert sum(p.numel() for p in plain.parameters()) == 16_698

@@ -18,6 +18,8 @@ from inception.factorization import (
 )
 from inception.layers import BasicConv2d
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 
 @pytest.mark.parametrize("n, depth", [(5, 2), (7, 3), (9, 4)])
 def test_stacked_3x3_depth_and_grid(n, depth):
