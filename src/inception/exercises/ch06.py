@@ -30,7 +30,7 @@ def check_6_1(answer: object) -> str:
                           "if you computed a percentage, divide it by 100")
     expect_close(answer, 1 - 14 / 49, "the fraction of a 7×7 convolution's multiply-adds that are saved",
                  hint="the savings are 1 minus (cost of the factorized pair) / (cost of the 7×7)")
-    return "a 1×7 and a 7×1 use 7 + 7 = 14 weights per channel pair where a 7×7 uses 49: 1 − 14/49 ≈ 71% saved."
+    return "7 + 7 = 14 weights per channel pair where a 7×7 has 49: 1 − 14/49 ≈ 71% saved."
 
 
 def _smoothing_stack_scaled(factor: float) -> nn.Module:
@@ -53,7 +53,7 @@ def _random_stack() -> nn.Module:
     return asymmetric(1, 1, 5, relu=False)
 
 
-@exercise("6.2", "A 5×5 blur from a 1×5 and a 5×1", "medium",
+@exercise("6.2", "A 5×5 blur from a 1×5 and a 5×1", "easy",
           wrong=[_full_5x5, _random_stack, lambda: _smoothing_stack_scaled(1.0), lambda: asymmetric(1, 1, 5)])
 def check_6_2(answer: object) -> str:
     stack = expect_module(answer, "a linear stack of a 1×5 and a 5×1 convolution")
@@ -86,7 +86,7 @@ def check_6_3(answer: object) -> str:
     for name, given, right in zip(KERNELS_6_3, answer, expected, strict=True):
         expect_equal(given, right, f"the smallest number of middle channels for the {name} kernel",
                      hint="each middle channel adds one outer product (a rank-1 kernel) to the sum")
-    return "the middle width needed is the kernel's rank: 1 for the box blur, 2 for sharpen, 3 for emboss."
+    return "the middle width is the kernel's rank: 1 (box blur), 2 (sharpen), 3 (emboss)."
 
 
 def _compose_correlate(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -125,4 +125,4 @@ def check_6_4(answer: object) -> str:
                 hint = " It is the right kernel turned by 180°: conv2d correlates, it does not flip."
             raise WrongAnswer("expected compose(a, b) to equal what conv2d with a, then conv2d with b, computes; "
                               "on random kernels it does not." + hint)
-    return "stacking two correlations with a and b is one correlation with a's full convolution with b."
+    return "correlating with a, then b, is one correlation with the full convolution of a and b."
