@@ -1,4 +1,7 @@
-"""Checkers for chapter 4: batch normalization (Ioffe & Szegedy 2015)."""
+"""Checkers for chapter 4: batch normalization (Ioffe & Szegedy 2015).
+
+Exercise 4.4 (why BN tolerates a large learning rate) asks for an argument: its solution is in prose, with no
+checker here."""
 
 from __future__ import annotations
 
@@ -28,7 +31,7 @@ def _unbiased_factor(answer):
     m = 32 * 8 * 8
     expect_close(answer, m / (m - 1), "the factor m/(m − 1) for a batch of 32 single-channel 8×8 images", rel=1e-7,
                  hint="m counts every value of one channel in the batch: images × height × width.")
-    return f"{answer:.6f} = 2048/2047: each channel's statistics are taken over 32·8·8 values, not 32."
+    return f"{answer:.6f} = 2048/2047: one channel's statistics are taken over 32·8·8 values, not 32."
 
 
 def identity_batch() -> torch.Tensor:
@@ -66,9 +69,9 @@ def _identity_bn(answer):
     error = (y - x).abs().max().item()
     if error > 1e-4:
         raise WrongAnswer(f"expected the layer, in training mode, to return the batch unchanged (within 1e-4); "
-                          f"the largest difference is {error:.3g}. Hint: Algorithm 1 divides by √(σ²_B + ε), "
+                          f"the largest difference is {error:.3g}. Hint: Algorithm 1 divides by √(σ²_B + ε_BN), "
                           "with the biased variance.")
-    return "γ = √(σ²_B + ε) and β = μ_B undo the normalization: BN can represent the identity (Sec. 3)."
+    return "γ = √(σ²_B + ε_BN), β = μ_B undo the normalization: BN can be the identity (Sec. 3)."
 
 
 def _fold_ignoring_eps(layer: BasicConv2d) -> nn.Conv2d:
@@ -105,12 +108,12 @@ def _layers_to_fold() -> list[BasicConv2d]:
             layer.bn.weight.copy_(torch.rand(c_out, generator=g) + 0.5)
             layer.bn.bias.copy_(torch.randn(c_out, generator=g))
             layer.bn.running_mean.copy_(torch.randn(c_out, generator=g))
-            layer.bn.running_var.copy_(torch.rand(c_out, generator=g) * 0.01 + 1e-4)  # small: ε matters
+            layer.bn.running_var.copy_(torch.rand(c_out, generator=g) * 0.01 + 1e-4)  # small: ε_BN matters
         layers.append(layer.eval())
     return layers
 
 
-@exercise("4.4", "Fold BN into the convolution for inference", "hard",
+@exercise("4.5", "Fold BN into the convolution for inference", "hard",
           wrong=[lambda: _fold_ignoring_eps, lambda: _fold_without_shift, lambda: _fold_unchanged])
 def _fold(answer):
     if not callable(answer) or isinstance(answer, nn.Module):
@@ -134,7 +137,7 @@ def _fold(answer):
             raise WrongAnswer(f"expected the folded convolution to equal convolution → BN in eval mode (relative "
                               f"error under 1e-4) for {layer.conv}; the error is {error:.3g}")
         x = layer(x)
-    return "convolution and BN in eval mode are one affine map per channel: a single convolution with a bias."
+    return "BN in eval mode is affine per channel (Algorithm 2, line 11): one conv with a bias."
 
 
 __all__ = ["identity_batch"]
