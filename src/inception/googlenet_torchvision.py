@@ -11,6 +11,7 @@ takes torchvision's state dict as it is and gives the same logits. Build it with
 from __future__ import annotations
 
 import torch
+import torch.fx
 from torch import nn
 
 from inception.cost import smallest_input_size
@@ -20,6 +21,7 @@ from inception.layers import BasicConv2d, InceptionOutputs
 from inception.validation import check_flag, check_image_batch, check_positive_int
 
 BN_EPS = 1e-3  # torchvision's BasicConv2d (TensorFlow's default for the Inception networks)
+torch.fx.wrap("imagenet_to_inception_range")  # one step, not four, when the network is traced (a diagram)
 
 
 def _inception(*widths: int) -> Inception:

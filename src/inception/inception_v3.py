@@ -1,27 +1,27 @@
 """Inception-v3 as released: the network of Rethinking the Inception Architecture (arXiv 1512.00567),
 Table 3's last row, in the layout of torchvision's ``Inception3`` (``torchvision.models.inception_v3``).
 
-The released model (Google's TensorFlow checkpoint, which torchvision's ImageNet weights are ported
-from) follows Table 1 and Figures 5-8 and 10 of the paper in spirit, not box by box. The blocks that
-differ from :mod:`inception.inception_v2`'s are written here with torchvision's names and branch
-widths, so that ``InceptionV3().load_state_dict(torchvision_state_dict, strict=True)`` works:
+The released model, whose weights torchvision says it "ported from the original paper", follows Table 1
+and Figures 5-8 and 10 in spirit, not box by box. Its blocks are written here with torchvision's names
+and branch widths, so that ``InceptionV3().load_state_dict(torchvision_state_dict, strict=True)`` works
+(the names inside :mod:`inception.inception_v2`'s Figure 5-7 blocks differ):
 
 * :class:`InceptionA`: the 35×35 module (Figure 5), with a 5×5 branch kept beside the two 3×3;
 * :class:`InceptionB`: the 35 → 17 grid reduction (Figure 10), a direct 3×3/2 convolution;
 * :class:`InceptionC`: the 17×17 module (Figure 6, n = 7), four modules of growing width;
 * :class:`InceptionD`: the 17 → 8 grid reduction, a factorized 7×7 before its 3×3/2;
 * :class:`InceptionE`: the 8×8 module (Figure 7), each 3×3 split into 1×3 and 3×1;
-* :class:`InceptionV3`: the whole network; its auxiliary head is :class:`~inception.inception_v2.InceptionAuxV2`
+* :class:`InceptionV3`: the network; its auxiliary head is :class:`~inception.inception_v2.InceptionAuxV2`
   (Figure 8), whose parameters and behaviour are torchvision's ``InceptionAux``'s at 299×299.
 
 Every convolution is :func:`~inception.inception_v2.conv_bn` (BN ε = 1e-3, no bias, ReLU), as in
-torchvision's ``BasicConv2d``. Pools are modules (torchvision calls ``F.avg_pool2d``): they hold no
-parameters, so the state dicts are the same.
+torchvision's ``BasicConv2d``. Pools are modules (torchvision calls ``F.avg_pool2d``), without parameters.
 """
 
 from __future__ import annotations
 
 import torch
+import torch.fx
 from torch import nn
 
 from inception.cost import smallest_input_size
@@ -33,6 +33,7 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
+@torch.fx.wrap
 def imagenet_to_inception_range(x: torch.Tensor) -> torch.Tensor:
     """Re-normalize an ImageNet-normalized batch to the (x − 0.5) / 0.5 range Google's weights expect.
 
@@ -40,7 +41,8 @@ def imagenet_to_inception_range(x: torch.Tensor) -> torch.Tensor:
     x_n = (x − mean) / std, but the Inception-v3 (and GoogLeNet) weights were trained on x' = (x − 0.5) / 0.5,
     pixels in [−1, 1]. With ``transform_input=True`` the networks undo one and apply the other, channel
     by channel: x' = x_n · (std / 0.5) + (mean − 0.5) / 0.5, as torchvision's ``_transform_input`` does
-    (x_ch0 = x[:, 0] · 0.229 / 0.5 + (0.485 − 0.5) / 0.5, and so on).
+    (x_ch0 = x[:, 0] · 0.229 / 0.5 + (0.485 − 0.5) / 0.5, and so on). Registered with ``torch.fx.wrap``:
+    a traced network (a diagram) shows it as one step.
     """
     scale = torch.tensor([s / 0.5 for s in IMAGENET_STD], dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
     shift = torch.tensor([(m - 0.5) / 0.5 for m in IMAGENET_MEAN], dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
