@@ -27,7 +27,7 @@ def _fig7_channels(answer):
                  hint="the arguments are in_channels, ch1x1, ch3x3red, ch3x3, ch3x3dbl_red, ch3x3dbl, pool_proj; "
                       "a reduce width feeds a branch without being an output, and each split branch (1×3 and 3×1 "
                       "side by side) counts twice.")
-    return f"{answer} channels: 256 + 2·256 + 2·320 + 128; the expanded bank doubles the two split branches."
+    return f"{answer} channels: 256 + 2·256 + 2·320 + 128; each split branch counts twice."
 
 
 def _factorized_7x7() -> int:
@@ -53,7 +53,7 @@ def _efficient() -> int:
     return conv2d_cost(320, 320, 3, 35, stride=2, bias=False).macs
 
 
-@exercise("7.3", "How much cheaper the efficient reduction is", "medium",
+@exercise("7.3", "How much cheaper the efficient reduction is", "easy",
           wrong=[lambda: _efficient() / _naive_conv_then_pool(), 4.0,
                  lambda: conv2d_cost(320, 640, 3, 17, padding=1, bias=False).macs / _efficient()])
 def _reduction_ratio(answer):
@@ -86,7 +86,7 @@ def _wrong_padded_reduction() -> nn.Module:
     return Padded()
 
 
-@exercise("7.5", "A grid reduction of Figure 10", "hard",
+@exercise("7.6", "A grid reduction of Figure 10", "hard",
           wrong=[_wrong_naive_reduction, _wrong_bottleneck_reduction, _wrong_padded_reduction,
                  lambda: GridReduction(320, 64, 128, 64, 128)])
 def _grid_reduction(answer):
@@ -105,4 +105,4 @@ def _grid_reduction(answer):
     if macs >= naive / 2:
         raise WrongAnswer(f"expected far fewer multiply-adds than convolving at 35×35 first ({naive:,}); got "
                           f"{macs:,}. Put the stride in the convolutions that run in parallel with the pool.")
-    return f"35×35×320 → 17×17×640 in {macs:,} multiply-adds, {naive / macs:.1f}× fewer than convolving first."
+    return f"35×35×320 → 17×17×640 in {macs:,} multiply-adds, {naive / macs:.1f}× fewer than conv first."
