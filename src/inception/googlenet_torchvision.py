@@ -88,7 +88,6 @@ class TorchvisionGoogLeNet(GoogLeNet):
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.dropout = nn.Dropout(0.2)
         self.fc = nn.Linear(1024, num_classes)
-        self.min_input_size = 1  # until measured from the layers just built:
         self.min_input_size = smallest_input_size(self, 3)
         self._init_weights()
 

@@ -264,7 +264,6 @@ class InceptionV3(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.fc = nn.Linear(2048, num_classes)
 
-        self.min_input_size = 1  # until measured from the layers just built:
         self.min_input_size = smallest_input_size(self, 3)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor | InceptionOutputs:
