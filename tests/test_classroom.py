@@ -28,6 +28,7 @@ from inception.classroom.__main__ import main
 from inception.classroom.teachers import (
     PAGE_BEGIN,
     PAGE_END,
+    ChapterInfo,
     book_chapters,
     chapter_info,
     prerequisites,
@@ -280,6 +281,60 @@ def test_teachers_section_of_a_toy_chapter(tmp_path):
     assert "| {ref}`9.3 <ex-9-3>` | Why odd? | hard | you: a solution in prose |" in section
     with pytest.raises(ValueError, match="markers"):
         render_teachers_page("# For teachers\n", [info])
+
+
+def _chapter(number: int, part: str, imports: set[str], references: set[int] = frozenset()) -> ChapterInfo:
+    return ChapterInfo(number, f"Chapter {number}", f"notebooks/{number:02d}_x", ("goal",), frozenset(imports), 10, (),
+                       part, frozenset(references))
+
+
+def test_prerequisites_keep_what_a_chapter_names_and_reduce_what_it_imports():
+    """The issue's case: a training chapter that trains the networks of chapters 3, 5 and 8 in chapter 9's
+    configuration needs all four, although 9 already leads to 8, 5 and 3; the chapters it needs only through
+    its imports (4 for the training loop, 1 for counting) are implied by those and left out."""
+    chapters = [
+        _chapter(1, "I", {"cost.count_parameters", "layers.BasicConv2d"}),
+        _chapter(2, "I", {"googlenet.Inception", "cost.count_parameters"}),
+        _chapter(3, "I", {"googlenet.GoogLeNet", "googlenet.Inception"}, {1, 2}),
+        _chapter(4, "II", {"training.fit", "layers.BasicConv2d", "cost.count_parameters"}, {1, 5, 10}),
+        _chapter(5, "II", {"bn_inception.BNInception", "googlenet.GoogLeNet"}, {3}),
+        _chapter(7, "III", {"inception_v2.InceptionFig5"}),
+        _chapter(8, "III", {"inception_v2.InceptionV2", "customizing.InceptionV2Config", "googlenet.GoogLeNet"}),
+        _chapter(9, "III", {"customizing.InceptionV2Config", "bn_inception.BNInception"}, {8}),
+        _chapter(10, "IV", {"googlenet.GoogLeNet", "bn_inception.BNInception", "customizing.InceptionV2Config",
+                            "training.fit", "cost.count_parameters", "exercises.check"}, {3, 5, 8, 9}),
+        _chapter(11, "V", {"googlenet.GoogLeNet", "bn_inception.BNInception", "training.fit"}, {12}),
+    ]
+    needs = prerequisites(chapters)
+    assert needs[10] == [3, 5, 8, 9]
+    assert needs[4] == [1], "a chapter named later in the book is no prerequisite"
+    assert needs[8] == [3, 7], "the chapter before in the part, and the first importer of GoogLeNet"
+    assert needs[9] == [5, 8], "BNInception: first imported by chapter 5, which chapter 8 does not lead to"
+    assert needs[11] == [5], "found only in the imports: 3 and 4 are implied by 5, which is kept"
+    assert needs[1] == [] and needs[2] == [1] and needs[3] == [1, 2]
+
+
+def test_chapter_references_are_read_from_the_prose(tmp_path):
+    nb = _toy_notebook()
+    nb.cells.insert(1, _md("As chapter 3 showed, and chapters 5 and 8 (and Chapter 9's configuration, "
+                           "{doc}`../notebooks/07_inception_v2_modules`) build on it; chapter 12 comes later."))
+    nb.cells.insert(2, _code("from inception.googlenet import GoogLeNet, Inception\n"
+                             "import inception.data\n%pip install nothing  # a magic is no Python"))
+    nb.cells.append(_md(f"{FENCE}{{exercise}} Chapter 2\n:label: ex-9-4\n\n**Easy.** As in chapter 2?\n{FENCE}"))
+    nbformat.write(nb, tmp_path / "10_toy.ipynb")
+    info = chapter_info(tmp_path / "10_toy.ipynb")
+    assert info.references == {3, 5, 7, 8, 9, 12}, "exercises and solutions are not the chapter's prose"
+    assert info.imports == {"googlenet.GoogLeNet", "googlenet.Inception", "data", "exercises.check"}
+    assert info.modules == {"googlenet", "data", "exercises"}
+
+
+def test_chapter_10_builds_on_the_networks_it_trains():
+    """Chapter 10 trains GoogLeNet (chapter 3), BN-Inception (chapter 5) and Inception-v2 (chapter 8) in
+    chapter 9's configuration for the digits: the teachers' page must list all four (issue 12)."""
+    needs = prerequisites(_current_chapters())
+    assert {3, 5, 8, 9} <= set(needs[10]), (
+        f"the teachers' page gives chapter 10 the prerequisites {needs[10]}; chapter 10's text should name the "
+        "chapters whose networks it trains (3, 5, 8 and 9), and the page then be refreshed: " + REFRESH)
 
 
 def _toy_book(root: Path) -> Path:

@@ -4,12 +4,13 @@ chapters themselves, between two markers, so they cannot drift from the book.
     python -m inception.classroom --teachers-page book/teachers.md   # from the repository's root
 
 For each chapter of ``_toc.yml`` the page gives its learning goals (the "What you can now do" list), its
-prerequisites (the chapter before it in its part, and the chapters whose package modules it imports), an
-estimate of the time it takes, and every exercise with its difficulty and how its answer is checked.
+prerequisites (see :func:`prerequisites`), an estimate of the time it takes, and every exercise with its
+difficulty and how its answer is checked.
 """
 
 from __future__ import annotations
 
+import ast
 import itertools
 import re
 from collections.abc import Sequence
@@ -30,7 +31,9 @@ LABEL = re.compile(r"^[ \t]*:label:\s*(\S+)", re.M)
 DIFFICULTY = re.compile(r"\*\*\s*(easy|medium|hard)\b", re.I)
 GOALS_HEADING = re.compile(r"^#{2,3}\s+what you can (?:now do|do now)\b.*$", re.I | re.M)
 BULLET = re.compile(r"^[-*]\s+(.*)")
-INCEPTION_IMPORT = re.compile(r"^\s*(?:from|import)\s+inception\.(\w+)", re.M)
+#: "chapter 3", "Chapter 9's", "chapters 3, 5 and 8" in a chapter's prose, or a link to another chapter.
+CHAPTER_REFERENCE = re.compile(r"\bchapters?\s+(\d+(?:(?:\s*,\s*|\s*,?\s+(?:and|or)\s+)\d+)*)", re.I)
+CHAPTER_LINK = re.compile(r"notebooks/(\d+)_\w+")
 #: Minutes the page budgets for an exercise, by difficulty, and the reading speed for technical prose.
 EXERCISE_MINUTES = {"easy": 5, "medium": 10, "hard": 20}
 WORDS_PER_MINUTE = 120
@@ -55,10 +58,16 @@ class ChapterInfo:
     title: str
     docname: str  # "notebooks/02_inception_module"
     goals: tuple[str, ...]
-    modules: frozenset[str]  # the inception modules it imports
+    imports: frozenset[str]  # what it imports from the package: "googlenet.GoogLeNet", or "googlenet" for a module
     reading_minutes: int
     exercises: tuple[ExerciseInfo, ...]
     part: str = ""  # the caption of its part in the table of contents
+    references: frozenset[int] = frozenset()  # the chapters its prose names, outside exercises and solutions
+
+    @property
+    def modules(self) -> frozenset[str]:
+        """The package's modules it imports (``googlenet`` for ``inception.googlenet``)."""
+        return frozenset(name.split(".")[0] for name in self.imports)
 
     @property
     def exercise_minutes(self) -> int:
@@ -78,7 +87,8 @@ def chapter_info(path: Path | str, docname: str | None = None) -> ChapterInfo:
     markdown = [cell_source(c) for c in nb.cells if c.cell_type == "markdown"]
     number = int(path.name[:2]) if path.name[:2].isdigit() else 0
     return ChapterInfo(number, _title(markdown, path.stem), docname or f"notebooks/{path.stem}", _goals(markdown),
-                       _imported_modules(nb), _reading_minutes(nb), _exercises(nb, markdown))
+                       _imported_names(nb), _reading_minutes(nb), _exercises(nb, markdown),
+                       references=_references(nb) - {number})
 
 
 def _title(markdown: Sequence[str], default: str) -> str:
@@ -128,18 +138,44 @@ def _exercises(nb, markdown: Sequence[str]) -> tuple[ExerciseInfo, ...]:
     return tuple(found)
 
 
+def _prose(student) -> str:
+    """The markdown of a student copy (no solutions) without its exercises."""
+    return " ".join(EXERCISE_BLOCK.sub("", cell_source(c)) for c in student.cells if c.cell_type == "markdown")
+
+
+def _references(nb) -> frozenset[int]:
+    """The chapters the prose names: "chapter 3", "chapters 5 and 8", or a {doc} link to a chapter."""
+    prose = _prose(student_copy(nb))
+    named = (int(n) for found in CHAPTER_REFERENCE.findall(prose) for n in re.findall(r"\d+", found))
+    return frozenset(itertools.chain(named, (int(n) for n in CHAPTER_LINK.findall(prose))))
+
+
 def _reading_minutes(nb) -> int:
     """Reading: the prose outside exercises and solutions, plus a minute per code cell to read and run it."""
     student = student_copy(nb)
-    prose = " ".join(EXERCISE_BLOCK.sub("", cell_source(c)) for c in student.cells if c.cell_type == "markdown")
+    prose = _prose(student)
     words = len(re.findall(r"\w+", re.sub(r"\$[^$]*\$", " x ", prose)))
     code_cells = sum(c.cell_type == "code" and STUDENT_TAG not in c.metadata.get("tags", []) for c in student.cells)
     return _round5(words / WORDS_PER_MINUTE + code_cells * MINUTES_PER_CODE_CELL)
 
 
-def _imported_modules(nb) -> frozenset[str]:
-    """The modules of the package that the chapter's code imports (``googlenet`` for ``inception.googlenet``)."""
-    return frozenset(m for c in nb.cells if c.cell_type == "code" for m in INCEPTION_IMPORT.findall(cell_source(c)))
+def _imported_names(nb) -> frozenset[str]:
+    """What the chapter's code imports from the package: ``"googlenet.GoogLeNet"`` for ``from
+    inception.googlenet import GoogLeNet``, ``"googlenet"`` for ``import inception.googlenet``."""
+    found = set()
+    for cell in (c for c in nb.cells if c.cell_type == "code"):
+        code = "\n".join(line for line in cell_source(cell).splitlines() if not line.lstrip().startswith(("%", "!")))
+        try:
+            tree = ast.parse(code)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("inception."):
+                module = node.module.split(".")[1]
+                found.update(f"{module}.{alias.name}" for alias in node.names)
+            elif isinstance(node, ast.Import):
+                found.update(a.name.split(".")[1] for a in node.names if a.name.startswith("inception."))
+    return frozenset(found)
 
 
 def _round5(minutes: float) -> int:
@@ -157,23 +193,34 @@ def _check_chapters(chapters: object) -> Sequence[ChapterInfo]:
 
 
 def prerequisites(chapters: Sequence[ChapterInfo]) -> dict[int, list[int]]:
-    """Chapter -> the earlier chapters it builds on directly: the one before it in its part of the book,
-    and those that first import a package module it imports (``exercises`` aside, which every chapter
-    uses); less those already needed by another of them."""
+    """Chapter -> the earlier chapters it builds on directly.
+
+    Stated ones, always listed: the chapter before it in its part, and every earlier chapter its prose
+    names ("the GoogLeNet of chapter 3", a link). Found in its code: for each name it imports from the
+    package (``exercises`` aside), the chapter that imported that name first; such a chapter is left out
+    when another prerequisite already leads to it (chapter 1's ``count_parameters`` is not listed for
+    every chapter that counts parameters).
+    """
     ordered = sorted(_check_chapters(chapters), key=lambda c: c.number)
+    numbers = {c.number for c in ordered}
     first: dict[str, int] = {}
     for chapter in ordered:
-        for module in chapter.modules:
-            first.setdefault(module, chapter.number)
-    direct = {c.number: {first[m] for m in c.modules if m != "exercises"} - {c.number} for c in chapters}
+        for name in chapter.imports:
+            first.setdefault(name, chapter.number)
+    stated = {c.number: {n for n in c.references if n < c.number and n in numbers} for c in ordered}
     for before, chapter in itertools.pairwise(ordered):
         if chapter.part and chapter.part == before.part:
-            direct[chapter.number].add(before.number)
+            stated[chapter.number].add(before.number)
+    found = {c.number: {first[n] for n in c.imports if not n.startswith("exercises")} - {c.number} for c in ordered}
+    needs: dict[int, list[int]] = {}
     closure: dict[int, set[int]] = {}
-    for n in sorted(direct):
-        closure[n] = set(direct[n]).union(*(closure.get(p, set()) for p in direct[n]))
-    return {n: sorted(p for p in needs if not any(p in closure.get(q, set()) for q in needs))
-            for n, needs in direct.items()}
+    for n in (c.number for c in ordered):
+        direct = stated[n] | found[n]
+        kept = stated[n] | {p for p in found[n] - stated[n]
+                            if not any(p in closure[q] for q in direct - {p})}
+        needs[n] = sorted(kept)
+        closure[n] = set(kept).union(*(closure[p] for p in kept))
+    return needs
 
 
 def teachers_section(chapters: Sequence[ChapterInfo]) -> str:
@@ -184,8 +231,9 @@ def teachers_section(chapters: Sequence[ChapterInfo]) -> str:
            f"{WORDS_PER_MINUTE} words a minute plus {MINUTES_PER_CODE_CELL} minute per code cell to read and "
            "run, then "
            + ", ".join(f"{m} minutes per {d} exercise" for d, m in EXERCISE_MINUTES.items())
-           + ". Prerequisites are the chapter before in the same part and the earlier chapters whose code a "
-           "chapter imports (and, through them, theirs).", ""]
+           + ". Prerequisites are the chapters a chapter builds on directly: the one before it in its part, "
+           "the earlier chapters its text refers to, and those that first built the code it imports (unless "
+           "another prerequisite already needs them).", ""]
     for c in chapters:
         before = ", ".join(f"{{doc}}`chapter {n} <{_docname(chapters, n)}>`" for n in needs[c.number])
         out += [f"### {c.number}. {c.title}", "",
