@@ -110,7 +110,7 @@ CONSTRUCTORS = [
     (lambda: GoogLeNet(num_classes=0), r"num_classes must be a positive integer, got 0"),
     (lambda: GoogLeNet(in_channels=2.0), r"in_channels must be a positive integer, got 2.0"),
     (lambda: GoogLeNet(image_size=True), r"image_size must be a positive integer, got True"),
-    (lambda: GoogLeNet(image_size=20), r"at least 31×31 pixels, got 20×20"),
+    (lambda: GoogLeNet(image_size=20), r"image_size must be at least 31, the smallest input GoogLeNet accepts"),
     # GoogLeNet's blocks
     (lambda: NaiveInception(192.0, 64, 128, 32), r"in_channels must be a positive integer, got 192.0"),
     (lambda: NaiveInception(192, 64, 128, 32, batch_norm="no"), r"batch_norm must be True or False, got 'no'"),
@@ -124,7 +124,7 @@ CONSTRUCTORS = [
     (lambda: BNInception(num_classes=0), r"num_classes must be a positive integer, got 0"),
     (lambda: BNInception(in_channels=3.5), r"in_channels must be a positive integer, got 3.5"),
     (lambda: BNInception(image_size=-1), r"image_size must be a positive integer, got -1"),
-    (lambda: BNInception(aux_logits=True, image_size=5), r"at least 7×7 pixels, got 5×5"),
+    (lambda: BNInception(aux_logits=True, image_size=5), r"at least 7, the smallest input BNInception"),
     (lambda: BNInceptionModule(192, 64, 64, 64, 64, 96, "median", 32), r"pool must be one of \['avg', 'max'\]"),
     (lambda: BNInceptionModule(192, 0, 64, 64, 64, 96, "avg", 32), r"ch1x1 must be a positive integer, got 0"),
     (lambda: BNInceptionReduction(320, 128, 160, 64, 0), r"ch3x3dbl must be a positive integer, got 0"),

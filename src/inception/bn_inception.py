@@ -24,7 +24,14 @@ from torch import nn
 from inception.cost import grid_sizes, smallest_input_size
 from inception.googlenet import InceptionAux
 from inception.layers import BasicConv2d, InceptionOutputs
-from inception.validation import check_channels, check_choice, check_flag, check_image_batch, check_positive_int
+from inception.validation import (
+    check_channels,
+    check_choice,
+    check_flag,
+    check_image_batch,
+    check_image_size,
+    check_positive_int,
+)
 
 #: Figure 5 of Ioffe & Szegedy (2015), one row per module: #1×1, #3×3 reduce, #3×3, double #3×3 reduce,
 #: double #3×3, pooling, pool projection (0: pass through). The stride-2 rows (3c, 4e) have no #1×1.
@@ -178,6 +185,7 @@ class BNInception(nn.Module):
         self.fc = nn.Linear(1024, num_classes)
 
         self.min_input_size = smallest_input_size(self, in_channels)
+        check_image_size("BNInception", image_size, self.min_input_size)
         if aux_logits:
             grid = grid_sizes(self, image_size, ["inception4a"])["inception4a"]  # 14 at 224
             self.aux1 = InceptionAux(576, num_classes, grid, batch_norm=True)

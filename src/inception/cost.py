@@ -292,4 +292,8 @@ def grid_sizes(model: nn.Module, image_size: int, names: Iterable[str]) -> dict[
         model.train(was_training)
         for h in hooks:
             h.remove()
+    idle = [n for n in names if n not in sides]
+    if idle:
+        raise ValueError(f"{idle} of {type(model).__name__} do not run in eval mode (auxiliary heads run only in "
+                         f"training); expected names of layers on the main path")
     return {n: sides[n] for n in names}

@@ -25,7 +25,7 @@ from mermaid.flowchart import FlowChart, Link, Node
 from torch import fx, nn
 
 from inception.layers import BasicConv2d
-from inception.validation import check_channels, check_image_batch
+from inception.validation import check_channels, check_choice, check_image_batch
 
 MERMAID_JS = "https://cdn.jsdelivr.net/npm/mermaid@11/dist/mermaid.esm.min.mjs"
 
@@ -167,6 +167,7 @@ def flowchart(module: nn.Module, leaves: Iterable[type[nn.Module]] = DEFAULT_LEA
     (MyST would read mermaid's YAML title block as directive options), so captions belong in the text.
     Raises ``ValueError`` for something that is not a module or that ``torch.fx`` cannot trace.
     """
+    check_choice("orientation", orientation, ("TB", "TD", "BT", "LR", "RL"))
     traced = trace(module, leaves)
     named = dict(traced.named_modules())
     nodes: dict[str, Node] = {}

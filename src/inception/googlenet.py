@@ -22,9 +22,11 @@ from torch import nn
 from inception.cost import conv_output_size, grid_sizes, smallest_input_size
 from inception.layers import BasicConv2d, InceptionOutputs
 from inception.validation import (
+    check_channel_counts,
     check_channels,
     check_flag,
     check_image_batch,
+    check_image_size,
     check_positive_int,
     check_probability,
 )
@@ -84,7 +86,8 @@ class NaiveInception(nn.Module):
 
     def __init__(self, in_channels: int, ch1x1: int, ch3x3: int, ch5x5: int, batch_norm: bool = False) -> None:
         super().__init__()
-        self.in_channels = check_positive_int("in_channels", in_channels)
+        check_channel_counts(in_channels=in_channels, ch1x1=ch1x1, ch3x3=ch3x3, ch5x5=ch5x5)
+        self.in_channels = in_channels
         self.branch1 = BasicConv2d(in_channels, ch1x1, kernel_size=1, batch_norm=batch_norm)
         self.branch2 = BasicConv2d(in_channels, ch3x3, kernel_size=3, padding=1, batch_norm=batch_norm)
         self.branch3 = BasicConv2d(in_channels, ch5x5, kernel_size=5, padding=2, batch_norm=batch_norm)
@@ -115,7 +118,9 @@ class Inception(nn.Module):
     def __init__(self, in_channels: int, ch1x1: int, ch3x3red: int, ch3x3: int, ch5x5red: int, ch5x5: int,
                  pool_proj: int, batch_norm: bool = False, bn_eps: float = 1e-5, ch5x5_kernel: int = 5) -> None:
         super().__init__()
-        self.in_channels = check_positive_int("in_channels", in_channels)
+        check_channel_counts(in_channels=in_channels, ch1x1=ch1x1, ch3x3red=ch3x3red, ch3x3=ch3x3,
+                             ch5x5red=ch5x5red, ch5x5=ch5x5, pool_proj=pool_proj)
+        self.in_channels = in_channels
         if ch5x5_kernel not in (3, 5):
             raise ValueError(f"ch5x5_kernel must be 5 (the paper's) or 3 (torchvision's), got {ch5x5_kernel!r}")
         bn = {"batch_norm": batch_norm, "bn_eps": bn_eps}
@@ -249,6 +254,7 @@ class GoogLeNet(nn.Module):
         self.fc = nn.Linear(1024, num_classes)
 
         self.min_input_size = smallest_input_size(self, in_channels)
+        check_image_size("GoogLeNet", image_size, self.min_input_size)
         if aux_logits:
             grid = grid_sizes(self, image_size, ["inception4a"])["inception4a"]  # 14 at 224
             self.aux1 = InceptionAux(512, num_classes, grid, aux_dropout, batch_norm=bn)

@@ -25,6 +25,7 @@ from torch import nn
 from inception.cost import smallest_input_size
 from inception.layers import BasicConv2d, InceptionOutputs
 from inception.validation import (
+    check_channel_counts,
     check_channels,
     check_flag,
     check_image_batch,
@@ -51,7 +52,9 @@ class InceptionFig5(nn.Module):
     def __init__(self, in_channels: int, ch1x1: int, ch3x3red: int, ch3x3: int, ch3x3dbl_red: int,
                  ch3x3dbl: int, pool_proj: int) -> None:
         super().__init__()
-        self.in_channels = check_positive_int("in_channels", in_channels)
+        check_channel_counts(in_channels=in_channels, ch1x1=ch1x1, ch3x3red=ch3x3red, ch3x3=ch3x3,
+                             ch3x3dbl_red=ch3x3dbl_red, ch3x3dbl=ch3x3dbl, pool_proj=pool_proj)
+        self.in_channels = in_channels
         self.branch1 = conv_bn(in_channels, ch1x1, 1)
         self.branch2 = nn.Sequential(conv_bn(in_channels, ch3x3red, 1), conv_bn(ch3x3red, ch3x3, 3, padding=1))
         self.branch3 = nn.Sequential(
@@ -78,7 +81,9 @@ class InceptionFig6(nn.Module):
     def __init__(self, in_channels: int, ch1x1: int, chnxnred: int, chnxn: int, chnxndbl_red: int,
                  chnxndbl: int, pool_proj: int, n: int = 7) -> None:
         super().__init__()
-        self.in_channels = check_positive_int("in_channels", in_channels)
+        check_channel_counts(in_channels=in_channels, ch1x1=ch1x1, chnxnred=chnxnred, chnxn=chnxn,
+                             chnxndbl_red=chnxndbl_red, chnxndbl=chnxndbl, pool_proj=pool_proj)
+        self.in_channels = in_channels
         self.n = check_positive_int("n", n)
         if n % 2 == 0:
             raise ValueError(f"n must be odd so that a 1×n convolution padded by n // 2 keeps the grid size, "
@@ -118,7 +123,9 @@ class InceptionFig7(nn.Module):
     def __init__(self, in_channels: int, ch1x1: int, ch3x3red: int, ch3x3: int, ch3x3dbl_red: int,
                  ch3x3dbl: int, pool_proj: int) -> None:
         super().__init__()
-        self.in_channels = check_positive_int("in_channels", in_channels)
+        check_channel_counts(in_channels=in_channels, ch1x1=ch1x1, ch3x3red=ch3x3red, ch3x3=ch3x3,
+                             ch3x3dbl_red=ch3x3dbl_red, ch3x3dbl=ch3x3dbl, pool_proj=pool_proj)
+        self.in_channels = in_channels
         self.branch1 = conv_bn(in_channels, ch1x1, 1)
         self.branch2 = conv_bn(in_channels, ch3x3red, 1)
         self.branch2a = conv_bn(ch3x3red, ch3x3, (1, 3), padding=(0, 1))
@@ -153,7 +160,9 @@ class GridReduction(nn.Module):
 
     def __init__(self, in_channels: int, ch3x3red: int, ch3x3: int, ch3x3dbl_red: int, ch3x3dbl: int) -> None:
         super().__init__()
-        self.in_channels = check_positive_int("in_channels", in_channels)
+        check_channel_counts(in_channels=in_channels, ch3x3red=ch3x3red, ch3x3=ch3x3, ch3x3dbl_red=ch3x3dbl_red,
+                             ch3x3dbl=ch3x3dbl)
+        self.in_channels = in_channels
         self.branch1 = nn.Sequential(conv_bn(in_channels, ch3x3red, 1), conv_bn(ch3x3red, ch3x3, 3, stride=2))
         self.branch2 = nn.Sequential(
             conv_bn(in_channels, ch3x3dbl_red, 1),
@@ -181,8 +190,8 @@ class InceptionAuxV2(nn.Module):
     def __init__(self, in_channels: int, num_classes: int, grid: int = 17, ch1x1: int = 128,
                  ch5x5: int = 768) -> None:
         super().__init__()
-        self.in_channels = check_positive_int("in_channels", in_channels)
-        check_positive_int("num_classes", num_classes)
+        check_channel_counts(in_channels=in_channels, num_classes=num_classes, ch1x1=ch1x1, ch5x5=ch5x5)
+        self.in_channels = in_channels
         check_positive_int("grid", grid)
         self.pool = nn.AvgPool2d(5, stride=3) if grid >= 17 else nn.AdaptiveAvgPool2d(5)
         self.conv0 = conv_bn(in_channels, ch1x1, 1)

@@ -11,6 +11,7 @@ from torch import nn
 from inception.validation import check_choice, check_input_size, check_module, check_positive_int
 
 COLUMNS = ("output_size", "kernel_size", "num_params", "mult_adds")
+WIDTH = 100  # characters: the page
 
 
 def summary(model: nn.Module, input_size: Sequence[int], depth: int = 3, mode: str = "eval",
@@ -32,7 +33,13 @@ def summary(model: nn.Module, input_size: Sequence[int], depth: int = 3, mode: s
     options = dict(col_names=COLUMNS, depth=depth, row_settings=("var_names",), verbose=0, device="cpu",
                    mode=mode, col_width=15)
     options.update(kwargs)
-    return Summary(torchinfo.summary(model, input_size=size, **options))
+    try:
+        stats = torchinfo.summary(model, input_size=size, **options)
+    except RuntimeError as error:  # torchinfo wraps the network's own message: show that one
+        if isinstance(error.__cause__, ValueError):
+            raise error.__cause__ from None
+        raise
+    return Summary(stats)
 
 
 class Summary:
@@ -42,12 +49,19 @@ class Summary:
         self.stats = stats
         for layer in stats.summary_list:  # C, H, W: the batch dimension is the same in every row
             layer.output_size = layer.output_size[1:]
+        formatting = stats.formatting  # narrower columns when long layer names widen the first one
+        formatting.col_width = min(formatting.col_width, (WIDTH - formatting.layer_name_width) // len(COLUMNS))
 
     def __getattr__(self, name: str):
         return getattr(self.stats, name)
 
     def __str__(self) -> str:
         text = re.sub(r"Units\.(\w+)", lambda m: torchinfo.Units[m.group(1)].value, str(self.stats))
-        return text.replace("Output Shape   ", "Output (C,H,W) ", 1)
+        return re.sub(r"Output Shape *", _output_header, text, count=1)
 
     __repr__ = __str__
+
+
+def _output_header(match: re.Match) -> str:
+    width = len(match.group(0))
+    return ("Output (C,H,W)" if width >= 15 else "Out (C,H,W)").ljust(width)

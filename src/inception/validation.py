@@ -24,6 +24,20 @@ def check_positive_int(name: str, value: object) -> int:
     return value
 
 
+def check_channel_counts(**counts: object) -> None:
+    """Check every channel count a block is given, by its own name: ``check_channel_counts(ch1x1=64, ...)``."""
+    for name, value in counts.items():
+        check_positive_int(name, value)
+
+
+def check_image_size(network: str, image_size: int, min_input_size: int) -> int:
+    """``image_size`` (what a network is built for) is at least the smallest input the network accepts."""
+    if image_size < min_input_size:
+        raise ValueError(f"image_size must be at least {min_input_size}, the smallest input {network} accepts, "
+                         f"got {image_size}")
+    return image_size
+
+
 def check_count(name: str, value: object) -> int:
     """Return ``value`` if it is an int ≥ 0 (a number of modules, which may be zero)."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
