@@ -10,7 +10,7 @@ For each channel ``c`` of a batch ``x`` of shape (N, C, H, W), in training mode:
 In eval mode μ_B and σ²_B are replaced by estimates of the population's mean and variance. Two ways
 to form them, side by side:
 
-* the paper (Algorithm 2, lines 9–10): average μ_B over many training mini-batches and average σ²_B,
+* the paper (Algorithm 2, line 10): average μ_B over many training mini-batches and average σ²_B,
   times m/(m−1) for an unbiased estimate (m = values per channel in a batch);
 * PyTorch: an exponential moving average updated at every training step,
   ``running = (1 − momentum)·running + momentum·batch`` with ``momentum=0.1``, where the batch

@@ -1,7 +1,8 @@
 """Real handwritten digits for every training run in the book, with nothing to download.
 
 scikit-learn ships the test set of the UCI "Optical Recognition of Handwritten Digits" data:
-1,797 images of 8×8 pixels with 17 grey levels (0 to 16), written by 43 people, labels 0 to 9.
+1,797 images of 8×8 pixels with 17 grey levels (0 to 16), labels 0 to 9. They are UCI's test set,
+written by 13 of the 43 people who filled in the forms (the other 30 wrote UCI's training set).
 This module turns them into PyTorch datasets and loaders:
 
 - a fixed, stratified train/test split (every digit in the same proportion on both sides);
@@ -227,7 +228,7 @@ def digits_loaders(batch_size: int = 64, image_size: int = 8, channels: int = 1,
     generator, which ``inception.training.fit`` seeds: two runs with the same seed see the same batches,
     even when they share the loaders. With ``distributed=True`` (under ``torchrun``) it uses a
     ``DistributedSampler``: each process gets its own share of every epoch; call
-    ``loader.sampler.set_epoch(epoch)`` each epoch (``inception.training.fit`` does). The test loader
+    ``loader.sampler.set_epoch(epoch)`` each epoch (the command-line trainer ``inception.train`` does). The test loader
     is not split: every process evaluates the whole test set.
     """
     check_positive_int("batch_size", batch_size)
