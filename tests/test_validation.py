@@ -259,8 +259,7 @@ def test_training_with_aux_heads_accepts_only_the_image_size(networks, name):
     net.train()
     with pytest.raises(ValueError, match=rf"^{name} was built for {size}×{size} images: in training mode its "
                                          rf"auxiliary heads accept only that size, got {other}×{other}; "
-                                         rf"build it with image_size={other} \(or aux_logits=False\), "
-                                         rf"or call model.eval\(\)"):
+                                         rf".*{other}.* \(or aux_logits=False\), or call model.eval\(\)"):
         net(torch.zeros(2, channels, other, other))
     with pytest.raises(ValueError, match=rf"built for {size}×{size} images: .* got {size}×{other}"):
         net(torch.zeros(2, channels, size, other))

@@ -210,6 +210,9 @@ class InceptionAuxV2(nn.Module):
         return self.fc(x)  # N x num_classes
 
 
+REBUILD = "for {size}-pixel images build inception.customizing.build_inception_v2(InceptionV2Config(image_size={size}))"
+
+
 class InceptionV2(nn.Module):
     """Inception-v2 of Rethinking the Inception Architecture (Szegedy et al. 2016), Table 1, as printed.
 
@@ -274,7 +277,7 @@ class InceptionV2(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor | InceptionOutputs:
         train_size = self.image_size if self.training and self.aux_logits else None
-        check_image_batch(x, self.in_channels, self.min_input_size, "InceptionV2", train_size)
+        check_image_batch(x, self.in_channels, self.min_input_size, "InceptionV2", train_size, REBUILD)
         # N x 3 x 299 x 299
         x = self.Conv2d_1a_3x3(x)  # N x 32 x 149 x 149
         x = self.Conv2d_2a_3x3(x)  # N x 32 x 147 x 147

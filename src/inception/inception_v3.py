@@ -268,7 +268,7 @@ class InceptionV3(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor | InceptionOutputs:
         train_size = self.image_size if self.training and self.aux_logits else None
-        check_image_batch(x, 3, self.min_input_size, "InceptionV3", train_size)
+        check_image_batch(x, 3, self.min_input_size, "InceptionV3", train_size, "train it on 299-pixel images")
         if self.transform_input:
             x = imagenet_to_inception_range(x)
         # N x 3 x 299 x 299

@@ -141,11 +141,12 @@ def check_channels(x: torch.Tensor, in_channels: int, block: str) -> None:
 
 @torch.fx.wrap
 def check_image_batch(x: torch.Tensor, in_channels: int, min_size: int, network: str,
-                      train_size: int | None = None) -> None:
+                      train_size: int | None = None, rebuild: str = "build it with image_size={size}") -> None:
     """A network's entry check: a 4-D floating-point batch, ``in_channels`` channels, H, W ≥ ``min_size``.
 
     ``train_size``: the only side the network accepts (its auxiliary heads were built for it); the
-    network passes it in training mode when it has auxiliary heads, ``None`` otherwise.
+    network passes it in training mode when it has auxiliary heads, ``None`` otherwise. ``rebuild``
+    says how to build the network for another size (``{size}`` is the size given).
     """
     _check_tensor(x, network)
     if x.shape[1] != in_channels:
@@ -157,6 +158,6 @@ def check_image_batch(x: torch.Tensor, in_channels: int, min_size: int, network:
     if train_size is not None and (h, w) != (train_size, train_size):
         raise ValueError(
             f"{network} was built for {train_size}×{train_size} images: in training mode its auxiliary heads "
-            f"accept only that size, got {h}×{w}; build it with image_size={h} (or aux_logits=False), "
+            f"accept only that size, got {h}×{w}; {rebuild.format(size=h)} (or aux_logits=False), "
             f"or call model.eval()"
         )
