@@ -392,3 +392,12 @@ def test_freezing_stages_counts_and_gradients():
     (out.logits.sum() + out.aux_logits[0].sum()).backward()
     assert model.Conv2d_1a_3x3.conv.weight.grad is None and model.Mixed_6b.branch1.conv.weight.grad is None
     assert model.Mixed_7b.branch1.conv.weight.grad is not None and model.AuxLogits.fc.weight.grad is not None
+
+
+def test_a_width_that_rounds_differently_per_layer_builds_and_runs():
+    # width 0.15 rounds the stem's 288 to 43 and a Figure 5 module's output to 44: each module must read
+    # the channels of the module before it, not the stem's.
+    config = InceptionV2Config(num_classes=10, in_channels=1, image_size=28, stem="small", width=0.15)
+    model = build_inception_v2(config).eval()
+    with torch.no_grad():
+        assert model(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
