@@ -2,29 +2,29 @@
 
 The book is built with ``jupyter-book build`` (warnings are errors) into a temporary folder, served on
 127.0.0.1, and every page is opened in headless Chromium (Debian's ``chromium``, driven by Playwright's
-Python package; no browser is downloaded). On every page:
+Python package; no browser is downloaded). The site stands alone: every request that leaves it (any
+address but the site's own and ``file://``) is refused, recorded, and fails the test, so mermaid, MathJax
+and everything else must come from the built site (``_ext/site_assets.py`` puts them there). No page
+refers to another host for a script, a stylesheet, a font or an image. On every page:
 
 * every mermaid diagram, those in hidden solutions included, renders to an SVG without "Syntax error";
-  mermaid.js comes from the npm package in ``tests/site`` (the machine is offline), served in place of
-  the CDN address the page asks for, at the version ``_config.yml`` configures;
-* every formula is typeset by MathJax (also served from npm) without a TeX error;
+* every formula is typeset by MathJax without a TeX error;
 * every torchinfo table and every figure of the chapter's notebook is on the page, figures loaded;
-* the browser logs no console error and no uncaught exception (requests to other hosts are refused and
-  do not count unless they break something);
+* the browser logs no console error and no uncaught exception;
 * every link within the site leads to a page that exists, and to an anchor on it that exists;
 * a chapter's Colab launch button opens that chapter's notebook on the repository in ``_config.yml``;
 * exercise solutions are hidden until their dropdown is clicked.
 
-The search page finds a chapter. Setup: ``bash .ci/setup_browser.sh``. Without Chromium, Playwright or
-the npm mermaid, the browser test is skipped with a message saying what is missing, except in CI
-(``CI`` set), where it fails.
+The search page finds a chapter. A chapter with diagrams and formulas is also opened from disk
+(``file://``), as a reader offline would open it, and must render them too. Setup:
+``bash .ci/setup_browser.sh``. Without Chromium or Playwright, the browser tests are skipped with a message
+saying what is missing, except in CI (``CI`` set), where they fail.
 """
 
 from __future__ import annotations
 
 import functools
 import http.server
-import json
 import os
 import re
 import subprocess
@@ -42,16 +42,15 @@ import yaml
 from inception.classroom import prose_solutions, solutions
 
 ROOT = Path(__file__).resolve().parents[1]
-SITE = ROOT / "tests" / "site"
-MERMAID_DIST = SITE / "node_modules" / "mermaid" / "dist"
-MATHJAX_ES5 = SITE / "node_modules" / "mathjax" / "es5"
 CHROMIUM = Path(os.environ.get("INCEPTION_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-CDN_MERMAID = re.compile(r"https://cdn\.jsdelivr\.net/npm/mermaid@(?P<version>[^/]+)/dist/(?P<file>[^?#]+)")
-CDN_MATHJAX = re.compile(r"https://cdn\.jsdelivr\.net/npm/mathjax@3[^/]*/es5/(?P<file>[^?#]+)")
-CONTENT_TYPES = {".mjs": "text/javascript", ".js": "text/javascript", ".map": "application/json",
-                 ".css": "text/css", ".woff": "font/woff", ".woff2": "font/woff2"}
+# What a page may load from another host: nothing. Links (<a href>) are not loads and may go anywhere.
+OUTSIDE_REFERENCE = re.compile(
+    r"""<(?:script|img|iframe|audio|video|source|embed)\b[^>]*?\ssrc=["']?((?:https?:)?//[^"'\s>]+)"""
+    r"""|<link\b(?=[^>]*\srel=["']?(?:stylesheet|preload|modulepreload|icon|shortcut icon|manifest))"""
+    r"""[^>]*?\shref=["']?((?:https?:)?//[^"'\s>]+)"""
+    r"""|url\(\s*["']?((?:https?:)?//[^"')\s]+)""", re.I)
 COLAB = "https://colab.research.google.com"
 TORCHINFO_TABLE = "Total params:"
 SKIP_PAGES = {"genindex.html", "search.html"}
@@ -86,10 +85,6 @@ def _missing_tools() -> list[str]:
         missing.append("the Python package playwright (pip install the version in requirements.txt)")
     if not CHROMIUM.exists():
         missing.append(f"Chromium at {CHROMIUM} (Debian: apt-get install chromium)")
-    for what, where in (("mermaid", MERMAID_DIST / "mermaid.esm.min.mjs"),
-                        ("mathjax", MATHJAX_ES5 / "tex-mml-chtml.js")):
-        if not where.exists():
-            missing.append(f"npm's {what} in tests/site/node_modules (npm ci --prefix tests/site)")
     return missing
 
 
@@ -145,13 +140,13 @@ def served_site(built_site):
 
 
 class _Browser:
-    """One Chromium for the test, with requests to the CDN's mermaid served from npm's copy."""
+    """One Chromium for the test; every request that leaves the site is refused and recorded."""
 
     def __init__(self, origin: str) -> None:
         from playwright.sync_api import sync_playwright
 
         self.origin = origin
-        self.refused: Counter[str] = Counter()
+        self.refused: Counter[str] = Counter()  # URL -> how many times a page asked for it
         self._playwright = sync_playwright().start()
         self.browser = self._playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
                                                         headless=True)
@@ -160,21 +155,11 @@ class _Browser:
 
     def _route(self, route) -> None:
         url = route.request.url
-        if url.startswith(self.origin + "/") or url == self.origin:
+        if url.startswith((self.origin + "/", "file://")) or url == self.origin:
             route.continue_()
             return
-        for pattern, folder in ((CDN_MERMAID, MERMAID_DIST), (CDN_MATHJAX, MATHJAX_ES5)):
-            cdn = pattern.match(url)
-            if not cdn:
-                continue
-            local = (folder / cdn["file"]).resolve()
-            if local.is_relative_to(folder.resolve()) and local.is_file():
-                route.fulfill(path=str(local), status=200,
-                              content_type=CONTENT_TYPES.get(local.suffix, "application/octet-stream"),
-                              headers={"Access-Control-Allow-Origin": "*"})
-                return
-        self.refused[urlsplit(url).netloc] += 1
-        route.abort()
+        self.refused[url] += 1
+        route.abort("blockedbyclient")
 
     def close(self) -> None:
         self.context.close()
@@ -190,7 +175,7 @@ def _page_errors(page, origin: str) -> list[str]:
             return
         where = (message.location or {}).get("url", "")
         if message.text.startswith("Failed to load resource") and not where.startswith(origin):
-            return  # a refused request to another host, counted in the summary
+            return  # a refused request to another host: recorded by _Browser, and fails the test
         if f"console error: {message.text}" not in KNOWN_CONSOLE_ERRORS:
             errors.append(f"console error: {message.text} ({where})")
 
@@ -270,7 +255,7 @@ JS_MATH = """async () => {
 
 
 def _math(page) -> dict | None:
-    """Typeset formulas on the page, once MathJax (served from npm's copy) has finished."""
+    """Typeset formulas on the page, once MathJax (served by the site) has finished."""
     try:
         page.wait_for_function("() => !document.querySelector('.math') || (window.MathJax && MathJax.startup "
                                "&& MathJax.startup.promise)", timeout=DIAGRAM_TIMEOUT_MS)
@@ -300,7 +285,8 @@ def _wait_for_diagrams(page) -> list[dict]:
                                  || el.hasAttribute('data-mermaid-render-failed'); }""",
                 arg=i, timeout=DIAGRAM_TIMEOUT_MS)
         except Exception:  # noqa: BLE001 - reported below with the diagram's text
-            pass
+            if not page.evaluate("() => !!document.querySelector('.mermaid[data-processed]')"):
+                break  # mermaid never ran on this page: no need to wait for each of the other diagrams
     return page.evaluate(JS_DIAGRAMS)
 
 
@@ -338,14 +324,6 @@ def _report(config, line: str) -> None:
             terminalreporter.write_line(line)
 
     config.pluginmanager.register(Reporter(), "inception-site-report")
-
-
-def _check_mermaid_version() -> None:
-    assert (MERMAID_DIST.parent / "package.json").exists()
-    local_version = json.loads((MERMAID_DIST.parent / "package.json").read_text())["version"]
-    configured = str(CONFIG["sphinx"]["config"]["mermaid_version"])
-    assert local_version == configured, (
-        f"tests/site has mermaid {local_version}, the book loads {configured}: update tests/site/package.json")
 
 
 def _site_pages(site: Path) -> list[Path]:
@@ -453,38 +431,88 @@ def _check_search(page, pages: list[Path], site: Path, origin: str) -> tuple[lis
     return problems + [f"search.html: {e}" for e in errors], 1
 
 
+def _visit_pages(browser: _Browser, pages: list[Path], site: Path) -> tuple[list[str], Counter, dict[str, Counter]]:
+    """Open and check every page: the problems, the totals, and what each page holds."""
+    links = _LinkChecker(site, browser.origin)
+    problems: list[str] = []
+    totals: Counter = Counter()
+    per_page: dict[str, Counter] = {}
+    for path in pages:
+        rel = path.relative_to(site).as_posix()
+        target = _redirect_target(path, rel, browser.origin)
+        if target:
+            problems += [f"{rel}: broken redirect {b}" for b in filter(None, [links.broken(target)])]
+            totals["redirects"] += 1
+            continue
+        page = browser.context.new_page()  # a fresh page each time: no listener or state carries over
+        found, counts = _check_page(page, rel, browser.origin, links)
+        page.close()
+        problems += found
+        totals.update(counts)
+        per_page[rel] = counts
+    return problems, totals, per_page
+
+
+def _check_from_disk(browser: _Browser, site: Path, per_page: dict[str, Counter]) -> tuple[list[str], str]:
+    """The page with the most diagrams (and formulas), opened from disk as a reader offline would: every
+    diagram and formula renders there too. The problems, and what was checked (for the summary)."""
+    candidates = [rel for rel, counts in per_page.items() if counts["diagrams"] and counts["formulas"]]
+    if not candidates:
+        return ["no page has both a mermaid diagram and a formula to open from disk"], "nothing"
+    rel = max(candidates, key=lambda r: (per_page[r]["diagrams"], per_page[r]["formulas"]))
+    where = f"{rel} (from disk)"
+    page = browser.context.new_page()
+    errors = _page_errors(page, "file://")
+    page.goto((site / rel).as_uri(), wait_until="load")
+    _open_solutions(page)
+    problems, formulas = _check_math(page, where)
+    diagrams = _wait_for_diagrams(page)
+    problems += _diagram_problems(where, diagrams) + [f"{where}: {e}" for e in errors]
+    page.close()
+    return problems, f"{rel} opened from disk ({len(diagrams)} diagrams, {formulas} formulas)"
+
+
+def _outside_references(site: Path) -> dict[str, set[str]]:
+    """Addresses on other hosts that the site's pages or stylesheets would load (links are not loads)."""
+    found: dict[str, set[str]] = {}
+    for path in sorted([*site.rglob("*.html"), *site.rglob("*.css")]):
+        text = path.read_text(errors="replace")
+        if path.suffix == ".html":  # prose may quote `url(...)`; in HTML only tags load things
+            text = re.sub(r"url\(", "url (", text)
+        urls = {next(filter(None, m.groups())) for m in OUTSIDE_REFERENCE.finditer(text)}
+        if urls:
+            found[path.relative_to(site).as_posix()] = urls
+    return found
+
+
+def test_site_refers_to_no_other_host(built_site):
+    """The pages and stylesheets load scripts, styles, fonts and images from the site only."""
+    found = _outside_references(built_site)
+    assert not found, "the site loads from other hosts:\n" + "\n".join(
+        f"{where}: {sorted(urls)}" for where, urls in found.items())
+    for script in ("_static/mermaid/mermaid.min.js", "_static/mathjax/tex-mml-chtml.js"):
+        assert (built_site / script).is_file(), f"the site does not serve {script}"
+
+
 def test_every_page_in_a_browser(served_site, built_site, request):
     _require_browser()
-    _check_mermaid_version()
     pages = _site_pages(built_site)
-    links = _LinkChecker(built_site, served_site)
     browser = _Browser(served_site)
-    problems: list[str] = []
-    totals = Counter()
     try:
-        for path in pages:
-            rel = path.relative_to(built_site).as_posix()
-            target = _redirect_target(path, rel, served_site)
-            if target:
-                problems += [f"{rel}: broken redirect {b}" for b in filter(None, [links.broken(target)])]
-                totals["redirects"] += 1
-                continue
-            page = browser.context.new_page()  # a fresh page each time: no listener or state carries over
-            found, counts = _check_page(page, rel, served_site, links)
-            page.close()
-            problems += found
-            totals.update(counts)
+        problems, totals, per_page = _visit_pages(browser, pages, built_site)
         found, searches = _check_search(browser.context.new_page(), pages, built_site, served_site)
         problems += found
         totals["searches"] += searches
+        found, from_disk = _check_from_disk(browser, built_site, per_page)
+        problems += found
     finally:
         browser.close()
+    problems += [f"a request left the site (refused, {n}x): {url}" for url, n in browser.refused.items()]
 
     summary = (f"site test: {totals['pages']} pages ({totals['chapters']} chapters), {totals['diagrams']} mermaid "
                f"diagrams, {totals['tables']} torchinfo tables, {totals['figures']} figures, "
                f"{totals['solutions']} hidden solutions, {totals['formulas']} formulas, {totals['searches']} search "
-               "checked; requests to "
-               f"other hosts refused: {dict(browser.refused) or 'none'}")
+               f"checked; {from_disk}; requests that left the site: {sum(browser.refused.values())}")
     _report(request.config, summary)
     print(summary)
     assert not problems, f"{len(problems)} problems on the site:\n" + "\n".join(problems)
