@@ -40,7 +40,7 @@ from inception.validation import (
 
 STEMS = ("paper", "small")
 
-# Branch widths before the width multiplier: those of InceptionV2 (the released Inception-v3's).
+# Branch widths before the width multiplier: those of InceptionV2 (mostly the released Inception-v3's).
 STEM_CHANNELS = (32, 32, 64, 80, 192, 288)
 FIG5_WIDTHS = (64, 48, 64, 64, 96, 64)           # 1×1 | 1×1 → 3×3 | 1×1 → 3×3 → 3×3 | pool → 1×1: 288 out
 REDUCTION1_WIDTHS = (192, 384, 64, 96)           # 1×1 → 3×3/2 | 1×1 → 3×3 → 3×3/2 | pool: 288 + 480 = 768 out

@@ -10,9 +10,10 @@ The network of the paper's Table 1, block by block:
 * :class:`InceptionV2`: the whole network, written out like Table 1, with torchvision's module names
   (``Conv2d_1a_3x3`` … ``Mixed_5b`` … ``AuxLogits``, ``fc``) so that it reads beside ``Inception3``.
 
-The paper gives each stage's sizes, not each branch's width: we take the released Inception-v3's (as
-torchvision's ``inception_v3``). Every convolution is followed by BN (ε = 1e-3, as in torchvision) and a
-ReLU; branches are numbered in concatenation order. Variants are built in :mod:`inception.customizing`.
+The paper leaves each branch's width to a supplementary model.txt (Sec. 6): we take the released
+Inception-v3's widths where its blocks match the figures (see :class:`InceptionV2`). Every convolution is
+followed by BN (ε = 1e-3, as in torchvision) and a ReLU; branches are numbered in concatenation order.
+Variants are built in :mod:`inception.customizing`.
 """
 
 from __future__ import annotations
@@ -182,7 +183,7 @@ class InceptionAuxV2(nn.Module):
 
     5×5/3 average pool (17 → 5) → 1×1 conv (128) → 5×5 conv (768) → global average pool → FC. Every
     convolution, the 5×5 one included (it is the head's "fully connected" layer on the 5×5 grid), is
-    batch-normalized: that is the paper's "BN-auxiliary" (Sec. 7, Table 3). The head is built for the
+    batch-normalized: that is the paper's "BN-auxiliary" (Sec. 10, Table 3). The head is built for the
     ``grid`` it will see: from 17×17 up, the paper's 5×5/3 pool; on a smaller grid (small images) an
     adaptive average pool to 5×5, so that the 5×5 convolution still fits.
     """
@@ -228,9 +229,11 @@ class InceptionV2(nn.Module):
     input of 35×35×192 and the next row an input of 35×35×288, so that conv must keep the grid.
 
     Table 1 has 3 modules of Figure 5, 5 of Figure 6 and 2 of Figure 7; torchvision's ``Inception3``
-    (the released Inception-v3) has 3, 4 and 2. Branch widths are the released model's; where it has
-    one Figure 6 module fewer, the fifth repeats the middle width, 160. Dropout 0.5 is torchvision's
-    (Table 1 has no dropout row).
+    (the released Inception-v3) has 3, 4 and 2. Branch widths are the released model's where its blocks
+    match the figures; our choices: every Figure 5 module's pool projection is 64 (the released 5b has
+    32), Mixed_6a's 3×3/2 branch reads a 1×1 reduction to 192 (the released one has none), and the fifth
+    Figure 6 module repeats the middle width, 160. Dropout 0.5 is torchvision's default (Table 1 has no
+    dropout row; Google's released code keeps 0.8, a drop rate of 0.2).
 
     Default: 25,493,448 parameters without the auxiliary head, 28,820,144 with.
     """
