@@ -3,7 +3,7 @@
 What changed from GoogLeNet (Szegedy et al. 2014, Table 1):
 
 * batch normalization after every convolution, before its ReLU (``BasicConv2d(batch_norm=True)``);
-* every 5×5 convolution replaced by two stacked 3×3 ("double 3×3", 64 more input-to-output depth);
+* every 5×5 convolution replaced by two stacked 3×3 ("double 3×3": one more weight layer in each such branch);
 * in each module, average or max pooling before the pool projection, as Figure 5 says;
 * no max pool between the stages: the stride-2 modules 3c and 4e halve the grid (28 → 14 → 7). Their
   pooling branch is a stride-2 max pool passed through without a projection ("pass through").

@@ -169,7 +169,8 @@ def costs_of(model: nn.Module, input_size: Sequence[int], names: Iterable[str]) 
                 hooks.append(layer.register_forward_hook(hook))
     try:
         with torch.no_grad():
-            model(torch.zeros(size))
+            param = next(model.parameters(), None)
+            model(torch.zeros(size, dtype=param.dtype if param is not None else torch.float32))
     finally:
         for h in hooks:
             h.remove()

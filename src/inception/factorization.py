@@ -3,7 +3,8 @@
 Rethinking the Inception Architecture (Szegedy et al. 2016, Sec. 3) replaces
 
 * a 5×5 convolution by two 3×3 convolutions (Sec. 3.1, Fig. 1; the Fig. 5 module), and
-* an n×n convolution by a 1×n followed by an n×1 convolution (Sec. 3.2, Fig. 3; the Fig. 6 module).
+* an n×n convolution by a 1×n followed by an n×1 convolution (Sec. 3.2; the order of the Fig. 6 module,
+  while Fig. 3 draws the 3×1 first).
 
 This module builds those two-layer stacks and the tools chapter 6 uses to compare them with the
 convolution they replace: the region of the input one output pixel sees (:func:`receptive_field`, by
@@ -65,7 +66,8 @@ def stacked_3x3(in_channels: int, out_channels: int, kernel_size: int = 5, mid_c
 
 def asymmetric(in_channels: int, out_channels: int, kernel_size: int = 3, mid_channels: int | None = None,
                relu: bool = True, batch_norm: bool = True) -> nn.Sequential:
-    """The n×n convolution as a 1×n then an n×1 convolution (Szegedy et al. 2016, Sec. 3.2, Figs. 3 and 6).
+    """The n×n convolution as a 1×n then an n×1 convolution (Szegedy et al. 2016, Sec. 3.2; Fig. 6's order,
+    Fig. 3 draws the 3×1 first).
 
     Padded by (0, n//2) and (n//2, 0), so the grid size is kept. Layers ``conv1`` (1×n, ``mid_channels``
     outputs, default ``out_channels``) and ``conv2`` (n×1). ``relu`` and ``batch_norm`` as in
@@ -112,9 +114,11 @@ def equivalent_kernel(stack: nn.Module) -> torch.Tensor:
     one output pixel is a weighted sum of the h×w input pixels it sees: the weights form the kernel.
     They are read off by feeding one-hot images (one per input pixel and channel). The result is
     differentiable in the stack's weights. On a padded grid the stack equals the single convolution
-    (padded once) everywhere except the outermost ring of pixels, where each layer's zero padding
-    differs from padding the input once. Raises ``ValueError`` if the stack is not linear (a ReLU,
-    a bias, a batch normalization's shift): then no single convolution computes what it computes.
+    (padded once) everywhere, except, for stacks whose kernels extend along the same axis (a 3×3 on a
+    3×3), the outermost ring of pixels, where each layer's zero padding differs from padding the input
+    once; a 1×n then an n×1 pads along different axes and agrees everywhere. Raises ``ValueError``
+    if the stack is not linear (a ReLU, a bias, a batch normalization's shift): then no single
+    convolution computes what it computes.
     """
     kernel = _read_kernel(stack)
     c_in, h, w = kernel.shape[1:]
