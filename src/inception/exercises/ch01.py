@@ -34,16 +34,6 @@ def _first_grid(answer):
     return f"{answer}: floor((299 − 3) / 2) + 1, the 149×149 grid of Rethinking's Table 1."
 
 
-@exercise("1.3", "What a 1×1 reduction saves in module 3a's 3×3 branch", "medium",
-          wrong=[1 / 1.714, 128 / 96, 1.0])
-def _reduction_ratio(answer):
-    direct = conv2d_cost(192, 128, 3, 28, padding=1, bias=False).macs
-    reduced = conv2d_cost(192, 96, 1, 28, bias=False).macs + conv2d_cost(96, 128, 3, 28, padding=1, bias=False).macs
-    expect_close(answer, direct / reduced, "the multiply-adds of the direct 3×3 divided by those of 1×1-then-3×3",
-                 hint="compute both costs with conv2d_cost(..., bias=False) and divide direct by reduced.")
-    return f"{answer:.3f}: the reduction makes the branch {answer:.2f}× cheaper."
-
-
 def _reduction_layer_wrong_bn():
     return BasicConv2d(480, 64, 1)
 
@@ -52,7 +42,7 @@ def _reduction_layer_wrong_kernel():
     return BasicConv2d(480, 64, 3, padding=1, batch_norm=False)
 
 
-@exercise("1.4", "A 1×1 reduction layer for GoogLeNet", "medium",
+@exercise("1.3", "A 1×1 reduction layer for GoogLeNet", "easy",
           wrong=[_reduction_layer_wrong_bn, _reduction_layer_wrong_kernel, lambda: nn.Conv2d(480, 64, 1)])
 def _reduction_layer(answer):
     layer = expect_module(answer, "a layer that reduces 480 channels to 64")
@@ -65,3 +55,22 @@ def _reduction_layer(answer):
     if (y < 0).any():
         raise WrongAnswer("expected a ReLU after the convolution (no negative outputs), got negative values")
     return f"a 1×1 convolution with {expected:,} parameters followed by a ReLU, as in GoogLeNet."
+
+
+def _saving_3x3(bias: bool) -> float:
+    """Multiply-adds of module 3a's direct 3×3 (192 → 128, 28×28) over those of a 1×1 to 96, then the 3×3."""
+    direct = conv2d_cost(192, 128, 3, 28, padding=1, bias=bias).macs
+    reduced = conv2d_cost(192, 96, 1, 28, bias=bias).macs + conv2d_cost(96, 128, 3, 28, padding=1, bias=bias).macs
+    return direct / reduced
+
+
+@exercise("1.4", "What a 1×1 reduction saves in module 3a's 3×3 branch", "medium",
+          wrong=[1 / 1.714, 128 / 96, 1.0,
+                 lambda: _saving_3x3(bias=True)])  # biases counted (1.7123), though the exercise says weights only
+def _reduction_ratio(answer):
+    # rel 5e-4 accepts 1.714 and 1.7143, and rejects the ratio with biases, 0.12% away
+    expect_close(answer, _saving_3x3(bias=False), "the multiply-adds of the direct 3×3 divided by those of "
+                 "1×1-then-3×3, weights only", rel=5e-4,
+                 hint="compute both costs with conv2d_cost(..., bias=False), divide direct by reduced, "
+                      "and give the ratio unrounded.")
+    return f"{answer:.3f}: the reduction makes the branch {answer:.2f}× cheaper."
