@@ -68,7 +68,7 @@ def _module_4e_stride_1() -> nn.Module:
     return Stride1()
 
 
-@exercise("5.4", "Build module 4e", "medium",
+@exercise("5.4", "Build module 4e", "easy",
           wrong=[_module_4e_without_pass_through, _module_4e_stride_1,
                  lambda: BNInceptionReduction(576, *FIGURE_5["4e"][1:5])])
 def _build_4e(answer):
@@ -93,8 +93,27 @@ def _row_of(answer) -> tuple:
     return row
 
 
+# The four counts of Figure 5's row that reach the output (#1×1, #3×3, double #3×3, pool proj), by index.
+_OUTPUT_COUNTS = {0: "#1×1", 2: "#3×3", 4: "double #3×3", 6: "pool proj"}
+
+
+def _single_changes_to_576() -> dict[str, tuple]:
+    """Every row that differs from Figure 5's 4c in one count and outputs 576 channels, by the count changed.
+
+    Only the four output counts change the output width (the reductions and the pool type do not), and
+    each must drop by 608 − 576 = 32.
+    """
+    rows = {}
+    for i, name in _OUTPUT_COUNTS.items():
+        row = list(FIGURE_5["4c"])
+        row[i] -= 32
+        rows[name] = tuple(row)
+    return rows
+
+
 @exercise("5.5", "A module 4c that outputs the printed 576", "medium",
-          wrong=[FIGURE_5["4c"], (160, 96, 160, 128, 160, "avg", 128), (128, 128, 144, 128, 176, "avg", 128)])
+          wrong=[FIGURE_5["4c"], (160, 96, 160, 128, 160, "avg", 128), (128, 128, 144, 128, 176, "avg", 128),
+                 lambda: _single_changes_to_576()["#1×1"], lambda: _single_changes_to_576()["pool proj"]])
 def _printed_4c(answer):
     row = _row_of(answer)
     changed = [i for i, (a, b) in enumerate(zip(row, FIGURE_5["4c"], strict=True)) if a != b]
@@ -107,7 +126,13 @@ def _printed_4c(answer):
         raise WrongAnswer(f"expected a row BNInceptionModule(576, *row) accepts; it said: {error}") from None
     expect_equal(module.out_channels, 576, "a module whose output has the 576 channels Figure 5 prints",
                  hint="a reduction count (#3×3 reduce, double #3×3 reduce) does not change the output channels.")
-    return f"576 channels with {count_parameters(module):,} parameters; the paper does not say which count it meant."
+    options = {name: count_parameters(BNInceptionModule(576, *r)) for name, r in _single_changes_to_576().items()}
+    cheapest = min(options, key=options.get)
+    expect_equal(count_parameters(module), options[cheapest],
+                 f"the parameters of the cheapest of the {len(options)} single changes that give 576 channels",
+                 hint="try each of the four output counts lowered by 32 and compare the modules' parameters.")
+    return (f"{options[cheapest]:,} parameters ({cheapest} {FIGURE_5['4c'][changed[0]]} → {row[changed[0]]}), "
+            f"the cheapest of {len(options)} single changes.")
 
 
 __all__: list[str] = []
