@@ -48,7 +48,7 @@ def _params_10(answer):
     return f"{answer:,} parameters: the 1000-class network has 990 · 2049 more in its classifier."
 
 
-@exercise("8.4", "The logit gap label smoothing aims at", "medium",
+@exercise("8.4", "The logit gap label smoothing aims at", "easy",
           wrong=[math.log(0.9 / 0.1), math.log(9001), math.inf, 0.91 / 0.01])
 def _optimal_gap(answer):
     expected = math.log((0.9 + 0.01) / 0.01)
@@ -81,7 +81,8 @@ def _digits_network(answer):
             raise WrongAnswer(f"expected {field} for 28×28 grey digits of 10 classes; got {field}={given!r}")
     depth = (answer.fig5_modules, answer.fig6_modules, answer.fig7_modules)
     if depth != (3, 5, 2) or answer.fig6_n != 7:
-        raise WrongAnswer(f"expected Table 1's 3, 5 and 2 modules with n = 7; got {depth} and n = {answer.fig6_n}")
+        raise WrongAnswer(f"expected Table 1's module counts, 3, 5 and 2 modules with n = 7; got {depth} and "
+                          f"n = {answer.fig6_n}")
     model = build_inception_v2(answer)
     n = count_parameters(model)
     if n >= 1_000_000:
@@ -90,4 +91,4 @@ def _digits_network(answer):
         y = model.eval()(torch.zeros(2, 1, 28, 28))
     if tuple(y.shape) != (2, 10):
         raise WrongAnswer(f"expected logits of shape (2, 10), got {tuple(y.shape)}")  # pragma: no cover
-    return f"{n:,} parameters, Table 1's layout, logits of shape (N, 10) for 28×28 digits."
+    return f"{n:,} parameters, Table 1's module counts, logits (N, 10) for 28×28 digits."
