@@ -49,14 +49,17 @@ def _losses() -> tuple[float, float, float]:
     return main, aux1, aux2
 
 
-@exercise("3.3", "GoogLeNet's training loss", "medium",
+@exercise("3.3", "GoogLeNet's training loss", "easy",
           wrong=[lambda: sum(_losses()), lambda: _losses()[0], lambda: sum(_losses()) / 3,
-                 lambda: _losses()[0] + 0.3 * _losses()[1]])
+                 lambda: _losses()[0] + 0.3 * _losses()[1],
+                 lambda: _losses()[0] + 0.6 * _losses()[1],  # one auxiliary loss counted twice: 4.7177
+                 lambda: _losses()[0] + 0.6 * _losses()[2]])  # the other one twice: 4.6966
 def _training_loss(answer):
     outputs, target = loss_exercise_outputs()
     expected = auxiliary_loss(outputs, target).item()
+    # the two auxiliary losses differ by 1.3%, so a wrong combination lands 0.2% from the answer (4.7071)
     expect_close(answer, expected, "the main cross-entropy plus 0.3 times each auxiliary cross-entropy",
-                 hint="three F.cross_entropy terms; only the two auxiliary ones are weighted by 0.3.")
+                 rel=1e-4, hint="three F.cross_entropy terms; only the two auxiliary ones are weighted by 0.3.")
     return f"{answer:.4f}: the main loss plus 0.3 × the loss of each of the two auxiliary heads."
 
 
