@@ -133,7 +133,7 @@ def expect_close(given: Any, expected: float, what: str, rel: float = 1e-2, hint
         raise WrongAnswer(f"expected {what} as a number, got {type(given).__name__} {given!r}")
     if not math.isclose(given, expected, rel_tol=rel):
         direction = "too high" if given > expected else "too low"
-        raise WrongAnswer(f"expected {what} (within {rel:.0%}); got {given!r}, {direction}."
+        raise WrongAnswer(f"expected {what} (within {rel * 100:.2g}%); got {given!r}, {direction}."
                           + (f" Hint: {hint}" if hint else ""))
 
 
