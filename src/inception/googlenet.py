@@ -107,11 +107,12 @@ class Inception(nn.Module):
     * ``branch1``: 1×1 convolution (``ch1x1``);
     * ``branch2``: 1×1 reduction (``ch3x3red``) → 3×3 convolution (``ch3x3``), padding 1;
     * ``branch3``: 1×1 reduction (``ch5x5red``) → 5×5 convolution (``ch5x5``), padding 2. torchvision
-      uses a 3×3 here (a known slip in its port); we keep the paper's 5×5;
+      uses a 3×3 here, inherited from the TensorFlow model its weights were ported from (vision
+      issue #906); we keep the paper's 5×5;
     * ``branch4``: 3×3 max pool, stride 1, padding 1 → 1×1 projection (``pool_proj``).
 
     Output: ``ch1x1 + ch3x3 + ch5x5 + pool_proj`` channels (256 for module 3a). ``bn_eps`` (BN's ε) and
-    ``ch5x5_kernel`` (5, or 3 = torchvision's slip) exist so that :meth:`GoogLeNet.torchvision_layout`
+    ``ch5x5_kernel`` (5, or torchvision's 3) exist so that :meth:`GoogLeNet.torchvision_layout`
     can rebuild torchvision's port (ε = 1e-3, 3×3) and load its weights; the defaults are the paper's.
     """
 

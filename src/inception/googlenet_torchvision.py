@@ -37,8 +37,8 @@ class TorchvisionGoogLeNet(GoogLeNet):
 
     * batch normalization (ε = 1e-3) after every convolution, and no convolution bias (the paper has no
       BN: it predates it);
-    * a 3×3 convolution in the "5×5" branch of every Inception module (torchvision's known slip, its
-      issue #906, kept so that its weights still load);
+    * a 3×3 convolution in the "5×5" branch of every Inception module (inherited from the TensorFlow
+      model torchvision's weights were ported from, its issue #906; kept so that the weights load);
     * no local response normalization in the stem;
     * ``maxpool4`` is 2×2/2 (ceil mode) instead of 3×3/2: the grid still goes 14 → 7;
     * dropout 0.2 before the classifier instead of 0.4;
