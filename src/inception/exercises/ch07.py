@@ -65,6 +65,25 @@ def _reduction_ratio(answer):
     return f"{answer:.2f}× fewer multiply-adds, with no representational bottleneck."
 
 
+def _pair_and_5x5_weights() -> tuple[int, int]:
+    pair = (conv2d_cost(64, 64, 3, 35, padding=1, bias=False).params
+            + conv2d_cost(64, 96, 3, 35, padding=1, bias=False).params)
+    return pair, conv2d_cost(64, 96, 5, 35, padding=2, bias=False).params
+
+
+@exercise("7.4", "Where the 28% went", "medium",
+          wrong=[1 - 18 / 25, 0.1, 40.0, 0.6, 1 - 2 * 9 * 64 * 64 / (25 * 64 * 96)])
+def _saving_with_narrow_middle(answer):
+    if isinstance(answer, int | float) and not isinstance(answer, bool) and answer > 1:
+        raise WrongAnswer(f"expected a fraction between 0 and 1, got {answer!r}; "
+                          "if you computed a percentage, divide it by 100")
+    pair, five = _pair_and_5x5_weights()
+    expect_close(answer, 1 - pair / five, "the fraction of the weights of a 5×5 convolution from 64 to 96 channels "
+                 "that a 3×3 (64 → 64) then a 3×3 (64 → 96) saves", rel=1e-3,
+                 hint="1 minus the pair's weights divided by the 5×5's; only the second 3×3 widens to 96 channels.")
+    return f"{answer:.0%} of the 5×5's {five:,} weights saved: the pair has {pair:,}."
+
+
 def _wrong_naive_reduction() -> nn.Module:
     return nn.Sequential(BasicConv2d(320, 640, 3, padding=1), nn.MaxPool2d(3, stride=2))
 
@@ -86,7 +105,7 @@ def _wrong_padded_reduction() -> nn.Module:
     return Padded()
 
 
-@exercise("7.6", "A grid reduction of Figure 10", "hard",
+@exercise("7.6", "A grid reduction of Figure 10", "medium",
           wrong=[_wrong_naive_reduction, _wrong_bottleneck_reduction, _wrong_padded_reduction,
                  lambda: GridReduction(320, 64, 128, 64, 128)])
 def _grid_reduction(answer):
