@@ -231,9 +231,9 @@ class InceptionV2(nn.Module):
     Table 1 has 3 modules of Figure 5, 5 of Figure 6 and 2 of Figure 7; torchvision's ``Inception3``
     (the released Inception-v3) has 3, 4 and 2. Branch widths are the released model's where its blocks
     match the figures; our choices: every Figure 5 module's pool projection is 64 (the released 5b has
-    32), Mixed_6a's 3×3/2 branch reads a 1×1 reduction to 192 (the released one has none), and the fifth
-    Figure 6 module repeats the middle width, 160. Dropout 0.5 is torchvision's default (Table 1 has no
-    dropout row; Google's released code keeps 0.8, a drop rate of 0.2).
+    32), Mixed_6a's 3×3/2 branch reads a 1×1 reduction to 192 (the released one has none), and the module
+    Table 1 adds on the 17×17 grid (Mixed_6e) repeats the middle reduce width, 160. Dropout 0.5 is
+    torchvision's default (Table 1 has no dropout row; Google's released code keeps 0.8, a rate of 0.2).
 
     Default: 25,493,448 parameters without the auxiliary head, 28,820,144 with.
     """
