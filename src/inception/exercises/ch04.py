@@ -26,12 +26,13 @@ def _running_mean(answer):
     return f"{answer:.4f} = 5·(1 − 0.9³): after three steps the running mean still remembers its start."
 
 
-@exercise("4.2", "The unbiased factor of the running variance", "easy", wrong=[32 / 31, 1.0, 2047 / 2048])
+@exercise("4.2", "The unbiased factor of the running variance", "easy",
+          wrong=[64 / 63, 1.0, 4095 / 4096, 4097 / 4096, 2048 / 2047, 1856 / 1855])
 def _unbiased_factor(answer):
-    m = 32 * 8 * 8
-    expect_close(answer, m / (m - 1), "the factor m/(m − 1) for a batch of 32 single-channel 8×8 images", rel=1e-7,
+    m = 64 * 8 * 8
+    expect_close(answer, m / (m - 1), "the factor m/(m − 1) for a batch of 64 single-channel 8×8 images", rel=1e-9,
                  hint="m counts every value of one channel in the batch: images × height × width.")
-    return f"{answer:.6f} = 2048/2047: one channel's statistics are taken over 32·8·8 values, not 32."
+    return f"{answer:.6f} = 4096/4095: one channel's statistics are taken over 64·8·8 values, not 64."
 
 
 def identity_batch() -> torch.Tensor:
