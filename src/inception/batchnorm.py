@@ -15,7 +15,15 @@ to form them, side by side:
 * PyTorch: an exponential moving average updated at every training step,
   ``running = (1 − momentum)·running + momentum·batch`` with ``momentum=0.1``, where the batch
   variance is the unbiased one. With ``momentum=None`` PyTorch (and this class) keeps the plain
-  cumulative average of all batches instead, which is exactly the paper's estimate.
+  cumulative average of all batches instead.
+
+The cumulative average is the paper's estimate only when every batch goes through the same network:
+Algorithm 2 averages *after* training, on the trained network "with frozen parameters" (line 7), not
+over the changing networks of a training run. So it is a separate pass: ``reset_running_stats()``,
+``momentum=None``, then training batches through the network in training mode under ``torch.no_grad()``
+(no optimizer step); ``torch.optim.swa_utils.update_bn(loader, model)`` does exactly that for
+``torch.nn`` BN layers. For a convolution, m = N·H·W (Sec. 3.2 only says Algorithm 2 "is modified
+similarly"; counting every value of a channel is PyTorch's convention).
 
 :class:`BatchNorm2d` follows PyTorch's convention, so it matches ``torch.nn.BatchNorm2d`` in training and
 eval mode, forward and backward, and its ``state_dict`` has the same keys.
@@ -55,7 +63,7 @@ class BatchNorm2d(nn.Module):
         eps: ε, added to the variance before the square root (PyTorch's default 1e-5).
         momentum: weight of the newest batch in the running statistics (PyTorch's convention, default
             0.1), or ``None`` for the cumulative average over all batches seen (the paper's population
-            statistics, Algorithm 2).
+            statistics, Algorithm 2, when run over training batches after training, on the frozen network).
         affine: learn the scale γ (``weight``) and shift β (``bias``), Algorithm 1 line 4.
         track_running_stats: keep running statistics for eval mode; if ``False``, batch statistics are
             used in eval mode too.

@@ -3,6 +3,9 @@
 scikit-learn ships the test set of the UCI "Optical Recognition of Handwritten Digits" data:
 1,797 images of 8×8 pixels with 17 grey levels (0 to 16), labels 0 to 9. They are UCI's test set,
 written by 13 of the 43 people who filled in the forms (the other 30 wrote UCI's training set).
+The splits below are random by image, not by writer, so the same 13 people wrote the training, the
+validation and the test images: an accuracy measured here is how well a network reads new digits by
+writers it has seen, not how well it reads new writers.
 This module turns them into PyTorch datasets and loaders:
 
 - a fixed, stratified train/test split (every digit in the same proportion on both sides);
@@ -226,10 +229,14 @@ def digits_loaders(batch_size: int = 64, image_size: int = 8, channels: int = 1,
 
     ``seed`` fixes the split. The training loader reshuffles every epoch from PyTorch's global random
     generator, which ``inception.training.fit`` seeds: two runs with the same seed see the same batches,
-    even when they share the loaders. With ``distributed=True`` (under ``torchrun``) it uses a
-    ``DistributedSampler``: each process gets its own share of every epoch; call
-    ``loader.sampler.set_epoch(epoch)`` each epoch (the command-line trainer ``inception.train`` does). The test loader
-    is not split: every process evaluates the whole test set.
+    even when they share the loaders, provided that they draw from that generator in the same way in
+    between. Every pass over a ``DataLoader``, the test loader's included, takes a number from it, so
+    the runs must evaluate at the same steps (the same ``eval_every``).
+
+    With ``distributed=True`` (under ``torchrun``) it uses a ``DistributedSampler``: each process gets its
+    own share of every epoch; call ``loader.sampler.set_epoch(epoch)`` each epoch (the command-line
+    trainer ``inception.train`` does). The test loader is not split: every process evaluates the whole
+    test set.
     """
     check_positive_int("batch_size", batch_size)
     check_positive_int("test_batch_size", test_batch_size)
