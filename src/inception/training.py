@@ -85,8 +85,11 @@ def seed_everything(seed: int) -> None:
 
 def make_optimizer(model: nn.Module, optimizer: str = "sgd", lr: float = 0.05, momentum: float = 0.9,
                    weight_decay: float = 0.0) -> torch.optim.Optimizer:
-    """SGD with (heavy-ball) momentum, Adam (Kingma & Ba 2015, ``momentum`` unused), or RMSProp as in
-    Szegedy et al. 2016, Sec. 8 (decay 0.9, ε = 1.0, with ``momentum``); ``weight_decay`` is the L2 penalty."""
+    """SGD with (heavy-ball) momentum, Adam (Kingma & Ba 2015, ``momentum`` unused), or PyTorch's RMSprop
+    with the paper's settings (Szegedy et al. 2016, Sec. 8: decay 0.9, ε = 1.0, with ``momentum``);
+    ``weight_decay`` is the L2 penalty. PyTorch's RMSprop is not TensorFlow's, which the paper used: it
+    adds ε outside the square root (TensorFlow inside) and starts the mean square at 0 (TensorFlow at 1);
+    chapter 11 writes TensorFlow's step out."""
     check_module(model)
     check_training_settings(optimizer, lr, momentum, weight_decay)
     params = model.parameters()
