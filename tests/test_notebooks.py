@@ -89,6 +89,18 @@ def test_ignored_outputs_still_assert_and_skips_are_colab_only(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_nbval_markers_stand_alone_on_their_line(path):
+    # nbval reads a marker only when it is the whole comment: "# NBVAL_SKIP: needs the internet" is not a
+    # marker, and such a cell would run (and have its output compared) under the test suite.
+    for i, cell in enumerate(_code_cells(path), 1):
+        for line in _source(cell).splitlines():
+            if re.match(r"\s*#\s*NBVAL_", line):
+                assert re.fullmatch(r"\s*#\s*NBVAL_(IGNORE_OUTPUT|SKIP|CHECK_OUTPUT|RAISES_EXCEPTION)\s*", line), (
+                    f"{path.name} cell {i}: {line.strip()!r} is not a marker nbval reads; put the marker alone "
+                    "on its line and the reason on the next")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_compared_outputs_are_machine_independent(path):
     for i, cell in enumerate(_code_cells(path), 1):
         src = _source(cell)
