@@ -171,3 +171,15 @@ def test_preprocess_checks_the_sizes():
         preprocess(photo, 8, 9)
     with pytest.raises(ValueError, match="resize_size"):
         preprocess(photo, 0, 1)
+
+
+def test_weights_saved_without_bn_counters_load():
+    # torchvision's inception_v3_google file predates BN's num_batches_tracked buffers; load_state_dict
+    # accepts their absence, and so must the book's loader.
+    from inception.inception_v3 import InceptionV3
+    from inception.pretrained import load_torchvision_weights
+
+    model = InceptionV3(aux_logits=True)
+    old_file = {k: v for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")}
+    assert len(old_file) < len(model.state_dict())
+    assert load_torchvision_weights(InceptionV3(aux_logits=True), old_file) == ()

@@ -48,8 +48,10 @@ def load_torchvision_weights(model: nn.Module, state_dict: Mapping[str, torch.Te
     torchvision's weight files for ``googlenet`` and ``inception_v3`` hold the auxiliary heads
     (``aux1.*``, ``aux2.*``; ``AuxLogits.*``). For a network built without them (``aux_logits=False``:
     the attribute is ``None``) those keys are left out, as torchvision does after loading; every other
-    key must match the model's, name and shape, or a ``ValueError`` says which do not. Returns the names
-    of the heads whose keys were left out, e.g. ``("aux1", "aux2")``, or ``()``.
+    key must match the model's, name and shape, or a ``ValueError`` says which do not. Files saved before
+    PyTorch 0.4.1 have no ``bn.num_batches_tracked`` counters (torchvision's ``inception_v3_google``
+    file is one): as ``load_state_dict`` itself does, those may be missing. Returns the names of the
+    heads whose keys were left out, e.g. ``("aux1", "aux2")``, or ``()``.
     """
     check_module(model)
     if not isinstance(state_dict, Mapping) or not all(
@@ -60,14 +62,14 @@ def load_torchvision_weights(model: nn.Module, state_dict: Mapping[str, torch.Te
     heads = {k.split(".", 1)[0] for k in state_dict if k not in expected and "." in k}
     left_out = tuple(sorted(h for h in heads if getattr(model, h, False) is None))
     state = {k: v for k, v in state_dict.items() if k.split(".", 1)[0] not in left_out}
-    missing = [k for k in expected if k not in state]
+    missing = [k for k in expected if k not in state and not k.endswith(".num_batches_tracked")]
     unexpected = [k for k in state if k not in expected]
     if missing or unexpected:
         raise ValueError(f"the state dict does not fit {type(model).__name__}: {len(missing)} keys missing "
                          f"{missing[:3]}, {len(unexpected)} unexpected {unexpected[:3]}; was it saved from "
                          "another network?")
     shapes = [(k, tuple(state[k].shape), tuple(v.shape)) for k, v in expected.items()
-              if tuple(state[k].shape) != tuple(v.shape)]
+              if k in state and tuple(state[k].shape) != tuple(v.shape)]
     if shapes:
         key, theirs, ours = shapes[0]
         raise ValueError(f"{len(shapes)} tensors have other shapes than {type(model).__name__}'s, first {key}: "
