@@ -49,9 +49,9 @@ BLOCK_NAMES = {
     "InceptionFig5": "Inception Fig. 5", "InceptionFig6": "Inception Fig. 6", "InceptionFig7": "Inception Fig. 7",
     "GridReduction": "grid reduction Fig. 10", "InceptionAuxV2": "auxiliary head Fig. 8",
     "BatchNorm2d": "BN (Algorithm 1)",
-    "InceptionA": "Inception-v3 A (Fig. 5)", "InceptionB": "Inception-v3 B (reduction)",
-    "InceptionC": "Inception-v3 C (Fig. 6)", "InceptionD": "Inception-v3 D (reduction)",
-    "InceptionE": "Inception-v3 E (Fig. 7)",
+    "InceptionA": "Inception-v3 A, 35×35", "InceptionB": "Inception-v3 B, 35→17",
+    "InceptionC": "Inception-v3 C, 17×17", "InceptionD": "Inception-v3 D, 17→8",
+    "InceptionE": "Inception-v3 E, 8×8",
 }
 
 
