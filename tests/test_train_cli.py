@@ -14,7 +14,7 @@ from torch.utils.data import DataLoader, Subset
 from inception.checkpoints import load_checkpoint, save_checkpoint
 from inception.data import digits_datasets
 from inception.recipes import DIGITS_RECIPES
-from inception.train import main, parse_args, train
+from inception.train import main, network_config, parse_args, train
 from inception.training import evaluate, fit
 
 # A very small Inception-v2 (small stem, an eighth of the width, one Figure 7 module): seconds per epoch.
@@ -150,11 +150,14 @@ def test_checkpoint_and_argument_errors(small_loaders, tmp_path):
 def test_a_recipe_sets_the_flags_and_flags_override_it(tmp_path):
     recipe = DIGITS_RECIPES["googlenet"]
     args = parse_args(["--recipe", "googlenet", "--out", str(tmp_path)])
-    assert (args.model, json.loads(args.config), args.image_size) == ("googlenet", recipe.config, 32)
+    assert (args.model, network_config(args), args.image_size) == ("googlenet", recipe.config, 32)
     assert (args.batch_size, args.epochs) == (recipe.batch_size, recipe.epochs)
     assert {key: getattr(args, key) for key in recipe.fit_settings()} == recipe.fit_settings()
     args = parse_args(["--recipe", "inception_v2", "--epochs", "1", "--lr", "0.01", "--out", str(tmp_path)])
     assert (args.model, args.epochs, args.lr, args.label_smoothing) == ("inception_v2", 1, 0.01, 0.1)
+    merged = parse_args(["--recipe", "inception_v2", "--config", '{"width": 0.5}', "--out", str(tmp_path)])
+    assert network_config(merged) == {**DIGITS_RECIPES["inception_v2"].config, "width": 0.5}
+    assert parse_args(["--recipe", "inception_v2", "--schedule", "none", "--out", str(tmp_path)]).schedule is None
     plain = parse_args(["--out", str(tmp_path)])
     assert (plain.model, plain.optimizer, plain.aux_weight, plain.label_smoothing) == ("inception_v2", "sgd", 0.3, 0.0)
 

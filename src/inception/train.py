@@ -2,12 +2,11 @@
 
 The chapters' code (``inception.data``, ``inception.recipes``, and ``inception.training``'s epoch), with
 the choices as flags, and what a long run needs besides: checkpoints, resuming, a progress bar, and
-several processes. Chapter 10's recipes are one flag away (``--recipe inception_v2``; any other flag
-given overrides the recipe's value)::
+several processes. Chapter 10's recipes are one flag away; any other flag given overrides the recipe's
+value, and ``--config`` is merged into the recipe's network settings::
 
-    python -m inception.train --model inception_v2 \\
-        --config '{"stem": "small", "width": 0.25, "fig5_modules": 1, "fig6_modules": 1, "fig7_modules": 1}' \\
-        --epochs 8 --batch-size 64 --lr 0.002 --optimizer adam --out runs/v2
+    python -m inception.train --recipe inception_v2 --out runs/v2
+    python -m inception.train --recipe inception_v2 --config '{"width": 0.5}' --lr 0.001 --out runs/v2-wide
 
 writes ``runs/v2/checkpoint.pt`` (model state, optimizer state, config dict, epoch, history, scheduler and
 random-generator state) after every epoch, and ``runs/v2/metrics.json`` and ``metrics.csv``.
@@ -174,32 +173,37 @@ def write_metrics(out: Path, history: History, run: dict) -> None:
 def _recipe_defaults(name: str) -> dict[str, Any]:
     """The flags' values for ``--recipe name``."""
     recipe = DIGITS_RECIPES[name]
-    return {"model": recipe.network, "config": json.dumps(recipe.config), "image_size": recipe.image_size,
+    return {"model": recipe.network, "image_size": recipe.image_size,
             "batch_size": recipe.batch_size, "epochs": recipe.epochs, **recipe.fit_settings()}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m inception.train", description=__doc__.split("\n\n")[0],
+    description = __doc__.split("\n\n")[0].replace("``", "")
+    p = argparse.ArgumentParser(prog="python -m inception.train", description=description,
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--recipe", choices=sorted(DIGITS_RECIPES), default=None,
                    help="start from chapter 10's recipe (inception.recipes.DIGITS_RECIPES); other flags override it")
     p.add_argument("--model", choices=NETWORKS, default="inception_v2", help="the network")
     p.add_argument("--config", default="{}",
-                   help="JSON dict: the network's keyword arguments (inception_v2: InceptionV2Config fields)")
+                   help="JSON dict: the network's keyword arguments (inception_v2: InceptionV2Config fields); "
+                        "with --recipe, merged into the recipe's")
     p.add_argument("--image-size", type=int, default=None,
                    help="side of the (upscaled) digits; default: smallest sensible size for the model")
     p.add_argument("--channels", type=int, default=1, help="input channels (the grey image repeated)")
     p.add_argument("--augment", action="store_true", help="random shifts and rotations of training images")
     p.add_argument("--epochs", type=int, default=10, help="total number of epochs (a resumed run included)")
     p.add_argument("--batch-size", type=int, default=64, help="per process")
-    p.add_argument("--optimizer", choices=OPTIMIZERS, default="sgd")
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default="sgd",
+                   help="rmsprop is PyTorch's with the paper's decay 0.9 and eps 1.0 (eps outside the root)")
     p.add_argument("--lr", type=float, default=0.05, help="learning rate")
-    p.add_argument("--momentum", type=float, default=0.9)
-    p.add_argument("--weight-decay", type=float, default=0.0)
-    p.add_argument("--schedule", choices=[s for s in SCHEDULES if s], default=None)
+    p.add_argument("--momentum", type=float, default=0.9, help="momentum of sgd and rmsprop")
+    p.add_argument("--weight-decay", type=float, default=0.0, help="L2 penalty")
+    p.add_argument("--schedule", type=lambda text: None if text == "none" else text, choices=SCHEDULES,
+                   default=None, metavar="{none,cosine,step}", help="learning-rate schedule over all steps")
     p.add_argument("--aux-weight", type=float, default=0.3, help="weight of each auxiliary head's loss")
     p.add_argument("--label-smoothing", type=float, default=0.0, help="label smoothing epsilon")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0,
+                   help="seeds the weights, the shuffling and the train/test split of the digits")
     p.add_argument("--device", default="auto", help='"auto" (a GPU if there is one), "cpu" or "cuda"')
     p.add_argument("--out", required=True, help="folder for checkpoint.pt, metrics.json and metrics.csv")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt if it exists")
@@ -227,7 +231,8 @@ def network_config(args: argparse.Namespace) -> dict[str, Any]:
     if misplaced:
         raise SystemExit(f"error: --config holds the network's settings only, not {misplaced}: the image size and "
                          "channels are --image-size and --channels, the training settings have their own flags")
-    return config
+    recipe = DIGITS_RECIPES[args.recipe].config if getattr(args, "recipe", None) else {}
+    return {**recipe, **config}
 
 
 def setup_process(device: str) -> tuple[torch.device, int, int]:
