@@ -1,6 +1,6 @@
 """Checkers for chapter 11: from Inception-v2 to Inception-v3, and torchvision's ImageNet weights.
 
-Exercise 11.4 asks for an argument (what ε = 1.0 does in RMSProp, and where it goes) and has no checker.
+Exercise 11.4 asks for an argument (what RMSProp's ε_RMS = 1.0 does, and where it goes) and has no checker.
 """
 
 from __future__ import annotations
@@ -45,14 +45,14 @@ def _tf_step(g: float, lr: float = 0.1, decay: float = 0.9, eps: float = 1.0, ms
     return -lr * g / math.sqrt(ms + eps)
 
 
-@exercise("11.2", "One step of TensorFlow's RMSProp", "medium",
+@exercise("11.2", "One step of TensorFlow's RMSProp", "easy",
           wrong=[-0.2 / (math.sqrt(0.4) + 1.0), _tf_step(2.0, ms=0.0), -_tf_step(2.0), -0.2 / math.sqrt(1.3), -0.2])
 def _tf_rmsprop_step(answer):
     expected = _tf_step(2.0)
     if _is_number(answer) and answer > 0:
         raise WrongAnswer(f"expected a change against the gradient (negative for a positive gradient); got {answer!r}")
     hint = ("TensorFlow 1 starts the mean square at 1, updates it first (0.9 · 1 + 0.1 · g²), then divides "
-            "lr · g by sqrt(mean square + ε): ε is inside the root.")
+            "lr · g by sqrt(mean square + ε_RMS): ε_RMS is inside the root.")
     expect_close(answer, expected, "the change of the parameter after TensorFlow's first RMSProp step", rel=0.01,
                  hint=hint)
     return f"{answer:.4f} = −0.1 · 2 / sqrt(0.9 + 0.4 + 1); PyTorch's RMSprop: {-0.2 / (math.sqrt(0.4) + 1):.4f}."
