@@ -53,9 +53,8 @@ from inception.training import (
     SCHEDULES,
     as_device,
     evaluate,
-    make_optimizer,
-    make_scheduler,
     seed_everything,
+    start_run,
     train_one_epoch,
 )
 from inception.validation import check_flag, check_module, check_positive_int
@@ -93,11 +92,8 @@ def train(model: nn.Module, train_loader: torch.utils.data.DataLoader, test_load
     wrapped in it). ``callback(history)`` runs after every epoch on process 0."""
     _check_train_arguments(model, epochs, checkpoint, resume, config, progress, callback)
     network = model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
-    device = as_device(device)
-    seed_everything(seed)
-    model.to(device)
-    opt = make_optimizer(model, optimizer, lr, momentum, weight_decay)
-    scheduler = make_scheduler(opt, schedule, epochs * len(train_loader))
+    device, opt, scheduler = start_run(model, optimizer, lr, momentum, weight_decay, schedule,
+                                       epochs * len(train_loader), seed, device)
     history = History()
     if resume and Path(checkpoint).is_file():
         history = resume_from(checkpoint, network, opt, scheduler, config, device)

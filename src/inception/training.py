@@ -253,6 +253,17 @@ def _check_fit_arguments(model: object, train_loader: object, test_loader: objec
         raise ValueError("train_loader is empty")
 
 
+def start_run(model: nn.Module, optimizer: str, lr: float, momentum: float, weight_decay: float,
+              schedule: str | None, total_steps: int, seed: int, device: str | torch.device
+              ) -> tuple[torch.device, torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler]:
+    """The start of every training run: seed, move the model, build its optimizer and schedule."""
+    device = as_device(device)
+    seed_everything(seed)
+    model.to(device)
+    opt = make_optimizer(model, optimizer, lr, momentum, weight_decay)
+    return device, opt, make_scheduler(opt, schedule, total_steps)
+
+
 def fit(model: nn.Module, train_loader: Iterable, test_loader: Iterable | None = None, epochs: int = 10,
         optimizer: str = "sgd", lr: float = 0.05, momentum: float = 0.9, weight_decay: float = 0.0,
         schedule: str | None = None, aux_weight: float = 0.3, label_smoothing: float = 0.0, seed: int = 0,
@@ -278,11 +289,8 @@ def fit(model: nn.Module, train_loader: Iterable, test_loader: Iterable | None =
     """
     _check_fit_arguments(model, train_loader, test_loader, epochs, eval_every, callback)
     check_training_settings(optimizer, lr, momentum, weight_decay, schedule, aux_weight, label_smoothing)
-    device = as_device(device)
-    seed_everything(seed)
-    model.to(device)
-    opt = make_optimizer(model, optimizer, lr, momentum, weight_decay)
-    scheduler = make_scheduler(opt, schedule, epochs * len(train_loader))
+    device, opt, scheduler = start_run(model, optimizer, lr, momentum, weight_decay, schedule,
+                                       epochs * len(train_loader), seed, device)
     history = History()
     after_step = _evaluate_every(eval_every, model, test_loader, history, device)
     for _ in range(epochs):
