@@ -4,9 +4,10 @@ import pytest
 import torch
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def one_thread():
-    """Small models run fastest on one thread, and do not fight other jobs for the cores."""
+    """Every test runs on one thread: the package's tests use small models, which run fastest on one
+    thread, and two threads that fight other jobs for the two cores can be ten times slower."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     yield
