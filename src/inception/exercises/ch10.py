@@ -100,7 +100,7 @@ def _lowest_k(logits, targets, k):
     return (logits.topk(k, dim=1, largest=False).indices == targets[:, None]).any(1).float().mean().item()
 
 
-@exercise("10.6", "Top-k accuracy", "hard", wrong=[lambda: _top1_only, lambda: _counts_not_fraction,
+@exercise("10.6", "Top-k accuracy", "medium", wrong=[lambda: _top1_only, lambda: _counts_not_fraction,
                                                    lambda: _lowest_k, 0.9])
 def _top_k_accuracy(answer):
     if not callable(answer):
