@@ -37,8 +37,9 @@ NOTEBOOK_TIMEOUT_S = 900
 
 # Import names of the package's dependencies (pyproject.toml) where they differ from the distribution's.
 IMPORT_NAMES = {"mermaid-py": "mermaid", "scikit-learn": "sklearn"}
-# Installed on Colab and by the package's dependencies (numpy comes with torch, matplotlib, sklearn).
-ALSO_AVAILABLE = {"inception", "numpy", "IPython", "mpl_toolkits"}
+# Installed on Colab and by the package's dependencies (numpy comes with torch, matplotlib, sklearn;
+# scipy with scikit-learn).
+ALSO_AVAILABLE = {"inception", "numpy", "scipy", "IPython", "mpl_toolkits"}  # scipy comes with scikit-learn
 # Preinstalled on Colab but not a dependency of the book: only Colab-only cells (NBVAL_SKIP) may use them.
 COLAB_ONLY = {"torchvision"}
 

@@ -23,6 +23,10 @@ from inception.layers import InceptionOutputs
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "torchvision"
 TOLERANCE = {"rtol": 1e-4, "atol": 1e-4}
+# In training mode BN divides by batch statistics of a 2-image batch, which amplifies float rounding; the
+# rounding depends on the thread count (the reference ran on two threads, the tests run on one). A wrong
+# layer moves logits by far more (a changed pool: 0.68; a 3×3 maxpool4: 7.4).
+TRAINING_TOLERANCE = {"rtol": 1e-3, "atol": 1e-3}
 
 
 def _load_script():
@@ -111,9 +115,9 @@ def test_same_main_and_auxiliary_logits_in_training_mode(case):
     assert isinstance(out, InceptionOutputs)
     aux_names = sorted(k for k in case.logits if k.startswith("train_aux"))
     assert len(out.aux_logits) == len(aux_names) == {"googlenet": 2, "inception_v3": 1}[case.meta["model"]]
-    torch.testing.assert_close(out.logits, case.logits["train"], **TOLERANCE)
+    torch.testing.assert_close(out.logits, case.logits["train"], **TRAINING_TOLERANCE)
     for name, aux in zip(aux_names, out.aux_logits, strict=True):
-        torch.testing.assert_close(aux, case.logits[name], **TOLERANCE, msg=lambda m, n=name: f"{n}: {m}")
+        torch.testing.assert_close(aux, case.logits[name], **TRAINING_TOLERANCE, msg=lambda m, n=name: f"{n}: {m}")
 
 
 # GoogLeNet.torchvision_layout(): where it departs from the paper, and its cost
