@@ -13,8 +13,9 @@ compare against:
   (main and auxiliary logits, BN on batch statistics, dropout switched off so that they are deterministic).
   JSON rather than a ``.pt`` file: text diffs, and the repository ignores ``*.pt`` (weights stay out).
 
-No weights are downloaded: every tensor is made by :func:`deterministic_tensor` from its key's name, and
-the tests import this file (it imports only torch at the top) to rebuild the same state dicts.
+No weights are downloaded: every tensor is made by ``inception.pretrained.deterministic_tensor`` from its
+key's name (the package's code, imported from ``src/``; it needs only torch), and the tests import this
+file to rebuild the same state dicts from the fixtures' key lists.
 
 How torchvision's model definitions are imported next to the pinned torch. ``import torchvision`` runs
 ``torchvision/__init__.py``, which loads the compiled extension (``torchvision.extension`` tolerates its
@@ -36,9 +37,7 @@ pip from replacing it).
 
 from __future__ import annotations
 
-import hashlib
 import json
-import math
 import sys
 import types
 from pathlib import Path
@@ -46,62 +45,24 @@ from pathlib import Path
 import torch
 from torch import nn
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))  # the book's package, next to torch
+from inception.pretrained import BATCH, INPUT_SEED, deterministic_tensor, fixed_input  # noqa: E402
+
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "torchvision"
-INPUT_SEED = 2016  # the fixed input: torch.randn from a generator seeded with this
 #: Sides of the fixed inputs, per model and mode: small where the network allows it, so that the tests
 #: stay fast (Inception-v3's training mode, with its auxiliary head, takes only 299×299 in the book).
 INPUT_SIZES = {"googlenet": {"eval": 112, "train": 112}, "inception_v3": {"eval": 139, "train": 299}}
-BATCH = 2  # two images: BN in training mode needs more than one value per channel
-
-
-def key_seed(key: str) -> int:
-    """A generator seed made from a state-dict key: the first 8 bytes of its SHA-256, as an integer."""
-    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "little") % (2**63)
-
-
-def deterministic_tensor(key: str, shape: list[int], dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    """A tensor for ``key`` that depends only on the key's name and the shape, on every machine.
-
-    Values keep the activations in a sane range through ~100 layers, and the logits sensitive to the
-    input: convolution weights N(0, 2/fan_in) (He's scaling, which keeps the signal through the ReLUs;
-    with 1/fan_in it fades and the logits hardly depend on the input), linear weights N(0, 1/fan_in);
-    BN scales in [0.5, 1.5] (``weight``) and shifts N(0, 0.1²) (``bias``, also a linear layer's bias);
-    running means N(0, 0.1²) and running variances in [0.5, 1.5] (positive); ``num_batches_tracked`` 0.
-    """
-    if dtype == torch.int64:  # num_batches_tracked
-        return torch.zeros(shape, dtype=dtype)
-    g = torch.Generator().manual_seed(key_seed(key))
-    if key.endswith("running_var") or (key.endswith("weight") and len(shape) == 1):
-        return 0.5 + torch.rand(shape, generator=g, dtype=dtype)
-    normal = torch.randn(shape, generator=g, dtype=dtype)
-    if key.endswith("weight"):  # a convolution (out, in, kh, kw) or a linear layer (out, in)
-        gain = 2.0 if len(shape) == 4 else 1.0
-        return normal * math.sqrt(gain / math.prod(shape[1:]))
-    return 0.1 * normal  # biases and running means
 
 
 def deterministic_state_dict(entries: list[dict]) -> dict[str, torch.Tensor]:
     """The state dict of a fixture's ``entries`` (``{"key", "shape", "dtype"}``), rebuilt from the names."""
-    return {e["key"]: deterministic_tensor(e["key"], e["shape"], getattr(torch, e["dtype"])) for e in entries}
+    return {e["key"]: deterministic_tensor(e["key"], tuple(e["shape"]), getattr(torch, e["dtype"])) for e in entries}
 
 
 def state_dict_entries(model: nn.Module) -> list[dict]:
     """A model's state-dict keys, in order, with shapes and dtypes (``"float32"``, ``"int64"``)."""
     return [{"key": k, "shape": list(t.shape), "dtype": str(t.dtype).removeprefix("torch.")}
             for k, t in model.state_dict().items()]
-
-
-def fixed_input(image_size: int) -> torch.Tensor:
-    """The input every fixture's logits are computed on: ``BATCH`` × 3 × size × size.
-
-    Smooth blobs (8×8 normal noise, upsampled bilinearly) plus fine noise: pure noise would make the two
-    images' globally pooled features almost equal, and the logits would hardly depend on the input.
-    """
-    g = torch.Generator().manual_seed(INPUT_SEED)
-    blobs = torch.randn(BATCH, 3, 8, 8, generator=g)
-    fine = torch.randn(BATCH, 3, image_size, image_size, generator=g)
-    size = (image_size, image_size)
-    return nn.functional.interpolate(blobs, size=size, mode="bilinear", align_corners=False) + 0.5 * fine
 
 
 def train_outputs(model: nn.Module, x: torch.Tensor) -> list[torch.Tensor]:
