@@ -7,7 +7,7 @@ from inception.bench import benchmark, format_table, forward_latency, main, time
 
 
 def test_benchmark_smoke(capsys):
-    rows = main(["--quick", "--networks", "inception_v2", "--no-paper"])
+    rows = main(["--quick", "--networks", "inception_v2", "--no-paper", "--no-deploy"])
     assert len(rows) == 1 and rows[0].setting == "digits" and rows[0].params > 0
     assert rows[0].input_size == (1, 8, 8) and rows[0].note.startswith("98% reached in")
     assert rows[0].latency_ms > 0 and rows[0].train_images_per_s > 0
@@ -44,3 +44,18 @@ def test_bad_arguments(call, match):
 def test_bad_flags():
     with pytest.raises(SystemExit, match="--runs, --seeds and --train-batch must be positive integers"):
         main(["--runs", "0"])
+
+
+def test_deployment_ratios_are_printed(capsys):
+    main(["--quick", "--networks", "inception_v2", "--no-paper"])
+    out = capsys.readouterr().out
+    for variant in ("pytorch, BN folded", "pytorch, int8", "onnxruntime", "onnxruntime, int8"):
+        assert f"\n{variant} " in out, variant
+    assert "faster" in out and "smaller" in out and "channels_last" in out and "2 threads" in out
+
+
+def test_deployment_table_needs_rows():
+    from inception.speedups import deployment_table
+
+    with pytest.raises(ValueError, match="at least one"):
+        deployment_table([])

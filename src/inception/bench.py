@@ -11,6 +11,14 @@ chapter 10 trains on the digits (:data:`inception.recipes.DIGITS_RECIPES`), it m
 Each figure is the median of ``--runs`` runs (time to accuracy: one run per seed, ``--seeds``), and
 the whole table is printed at the end. It is a benchmark, not a test: the figures depend on the machine
 and on whatever else it is doing. ``--quick`` runs a tiny version (small networks, one run, one epoch).
+
+Then chapter 12's ratios (``--no-deploy`` skips them), on this machine: chapter 10's Inception-v2 trained
+on the digits (:func:`inception.export.train_digits_network`), run as trained, with its BN folded, in
+int8, and in ONNX Runtime (fp32 and int8): size, latency on one image, accuracy, and the ratios against
+the network as trained (:func:`inception.speedups.deployments`); and for the digits network and GoogLeNet
+at 224 pixels, 2 threads against 1 and ``channels_last`` against the default layout
+(:func:`inception.speedups.layout_and_threads`). With ``--quick`` the network is not trained (its accuracy
+means nothing) and GoogLeNet is left out.
 """
 
 from __future__ import annotations
@@ -213,6 +221,33 @@ def format_table(rows: list[Row]) -> str:
     return "\n".join(out)
 
 
+def deployment_report(quick: bool = False, runs: int = 20, log: Callable[[str], object] = print) -> str:
+    """Chapter 12's ratios on this machine, as text (see the module docstring)."""
+    from inception.export import train_digits_network
+    from inception.googlenet import GoogLeNet
+    from inception.speedups import deployment_table, deployments, digits_tensors, layout_and_threads
+
+    calibration, images, labels = digits_tensors()
+    if check_flag("quick", quick):
+        torch.manual_seed(0)
+        model, what = DIGITS_RECIPES["inception_v2"].build_model().eval(), "untrained (--quick)"
+    else:
+        log("training chapter 10's Inception-v2 on the digits ...")
+        model, what = train_digits_network().model, "trained by its recipe, seed 0"
+    log("measuring the deployments ...")
+    lines = [f"Inception-v2 on the digits, {what}; one image, 1 thread, median of {runs} runs:",
+             deployment_table(deployments(model, calibration, images, labels, runs=runs))]
+    networks = [("Inception-v2, digits", model, (1, 8, 8), 64)]
+    if not quick:
+        networks.append(("GoogLeNet, 224 px", GoogLeNet().eval(), (3, 224, 224), 8))
+    for name, network, size, batch in networks:
+        log(f"threads and layout: {name} ...")
+        r = layout_and_threads(network, size, batch, runs=max(1, runs // 4))
+        lines.append(f"{name}, batch {batch}: {r['1 thread']:,.0f} img/s on 1 thread; 2 threads "
+                     f"{r['2 threads / 1']:.2f}×; channels_last {r['channels_last / default']:.2f}×")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> list[Row]:
     p = argparse.ArgumentParser(prog="python -m inception.bench", description=__doc__.split("\n\n")[0])
     p.add_argument("--networks", nargs="+", default=list(NETWORKS), choices=NETWORKS)
@@ -223,6 +258,7 @@ def main(argv: list[str] | None = None) -> list[Row]:
     p.add_argument("--no-digits", action="store_true", help="skip the small configurations")
     p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
     p.add_argument("--device", default="cpu")
+    p.add_argument("--no-deploy", action="store_true", help="skip chapter 12's ratios (BN folding, int8, ONNX)")
     p.add_argument("--quick", action="store_true", help="a smoke run: small networks, one run, one epoch")
     args = p.parse_args(argv)
     if args.runs < 1 or args.seeds < 1 or args.train_batch < 1:
@@ -238,6 +274,10 @@ def main(argv: list[str] | None = None) -> list[Row]:
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {args.device}; "
           f"median of {1 if args.quick else args.runs} runs")
     print(format_table(rows))
+    if not args.no_deploy:
+        print()
+        print(deployment_report(quick=args.quick, runs=2 if args.quick else 4 * args.runs,
+                                log=lambda m: print(m, file=sys.stderr, flush=True)))
     return rows
 
 

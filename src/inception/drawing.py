@@ -1,0 +1,105 @@
+"""From a drawing to the digits data set's format: 8×8 images with 17 grey levels (0 to 16).
+
+The UCI data set "Optical Recognition of Handwritten Digits" (Alpaydin & Kaynak 1998), which scikit-learn
+ships, was made from forms filled in by hand. UCI's description of how: NIST's preprocessing programs
+extracted *normalized bitmaps* of 32×32 pixels, each pixel on or off; each bitmap was divided into
+non-overlapping blocks of 4×4 pixels, and the number of on pixels in each block was counted. That gives
+an 8×8 image whose values are integers from 0 (no ink in the block) to 16 (all 16 pixels on).
+
+The book's draw-a-digit widget (chapter 12) does the same in the reader's browser, in JavaScript:
+
+1. :func:`fit_to_box`: crop the drawing to its ink and scale it, keeping its proportions, so that its
+   longer side fills a 32-pixel box, centred (our stand-in for NIST's size normalization, whose details
+   UCI does not give);
+2. a pixel is on where the scaled ink covers at least half of it;
+3. :func:`block_counts`: the 4×4 counts, the 8×8 image the network reads.
+
+Step 3 is the data set's own rule, exactly; the site test checks the widget's step 3 against this one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+BITMAP_SIZE = 32
+BLOCK = 4
+LEVELS = BLOCK * BLOCK  # 0..16
+
+
+def _as_2d_array(name: str, image: object) -> np.ndarray:
+    if isinstance(image, torch.Tensor):
+        image = image.detach().cpu().numpy()
+    if not isinstance(image, np.ndarray) or image.ndim != 2 or image.size == 0:
+        shape = getattr(image, "shape", type(image).__name__)
+        raise ValueError(f"{name} expects a 2-D array (height, width), got {shape}")
+    if not np.isfinite(image).all() or image.min() < 0 or image.max() > 1:
+        raise ValueError(f"{name} expects ink values in [0, 1] (0 = paper, 1 = ink), got values from "
+                         f"{image.min()} to {image.max()}")
+    return image.astype(np.float64)
+
+
+def _pool_edges(length: int, out: int) -> list[tuple[int, int]]:
+    """Adaptive average pooling's windows: output ``i`` averages inputs ``floor(i·L/n)`` to ``ceil((i+1)·L/n)``
+    (PyTorch's ``adaptive_avg_pool``, which ``F.interpolate(mode="area")`` is)."""
+    return [((i * length) // out, -((-(i + 1) * length) // out)) for i in range(out)]
+
+
+def fit_to_box(ink: np.ndarray, size: int = BITMAP_SIZE, threshold: float = 0.5) -> np.ndarray:
+    """The on/off ``size``×``size`` bitmap of a drawing: its ink cropped, scaled so that the longer side
+    fills the box (proportions kept, the other side rounded half up), centred (the odd pixel to the
+    bottom and right), and a pixel on where the ink covers at least ``threshold`` of it on average
+    (area averaging, as ``F.interpolate(mode="area")``).
+
+    ``ink`` is (height, width) with values in [0, 1]. An empty drawing gives an empty bitmap. The widget's
+    JavaScript computes the same steps with the same integer arithmetic.
+    """
+    ink = _as_2d_array("fit_to_box", ink)
+    rows, cols = np.nonzero(ink > 0)
+    bitmap = np.zeros((size, size), dtype=np.uint8)
+    if rows.size == 0:
+        return bitmap
+    crop = ink[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+    longest = max(crop.shape)
+    height, width = (max(1, (2 * side * size + longest) // (2 * longest)) for side in crop.shape)
+    top, left = (size - height) // 2, (size - width) // 2
+    for i, (r0, r1) in enumerate(_pool_edges(crop.shape[0], height)):
+        for j, (c0, c1) in enumerate(_pool_edges(crop.shape[1], width)):
+            # 1e-9: the same decision as the widget's exact integer test for inks that are multiples of 1/255
+            bitmap[top + i, left + j] = crop[r0:r1, c0:c1].mean() >= threshold - 1e-9
+    return bitmap
+
+
+def block_counts(bitmap: np.ndarray, block: int = BLOCK) -> np.ndarray:
+    """The digits data set's image of a 32×32 on/off bitmap: the number of on pixels in each
+    non-overlapping ``block``×``block`` block, an 8×8 array of integers from 0 to 16."""
+    if isinstance(bitmap, torch.Tensor):
+        bitmap = bitmap.detach().cpu().numpy()
+    bitmap = np.asarray(bitmap)
+    if bitmap.ndim != 2 or bitmap.shape[0] % block or bitmap.shape[1] % block or bitmap.size == 0:
+        raise ValueError(f"block_counts expects a 2-D bitmap whose sides are multiples of {block}, "
+                         f"got shape {bitmap.shape}")
+    if not np.isin(bitmap, (0, 1)).all():
+        raise ValueError("block_counts expects an on/off bitmap (values 0 and 1 only)")
+    h, w = bitmap.shape
+    return bitmap.astype(np.int64).reshape(h // block, block, w // block, block).sum(axis=(1, 3))
+
+
+def draw_strokes(strokes: list[list[tuple[float, float]]], size: int = 224, width: float = 28.0) -> np.ndarray:
+    """A ``size``×``size`` ink image of polylines (points in pixels, x to the right, y down), each drawn
+    as a line of ``width`` pixels with round ends: what a finger or a mouse leaves on the widget's canvas."""
+    if not strokes or not all(isinstance(s, list | tuple) and len(s) >= 1 for s in strokes):
+        raise ValueError(f"draw_strokes expects a non-empty list of strokes, each a list of (x, y) points, "
+                         f"got {strokes!r}")
+    yy, xx = np.mgrid[0:size, 0:size] + 0.5
+    ink = np.zeros((size, size), dtype=bool)
+    for stroke in strokes:
+        points = np.asarray(stroke, dtype=np.float64).reshape(-1, 2)
+        for (x0, y0), (x1, y1) in zip(points, np.vstack([points[1:], points[-1:]]), strict=True):
+            dx, dy = x1 - x0, y1 - y0
+            t = np.clip(((xx - x0) * dx + (yy - y0) * dy) / max(dx * dx + dy * dy, 1e-12), 0.0, 1.0)
+            ink |= (xx - x0 - t * dx) ** 2 + (yy - y0 - t * dy) ** 2 <= (width / 2) ** 2
+    return ink.astype(np.float64)
+
+
+__all__ = ["BITMAP_SIZE", "BLOCK", "LEVELS", "block_counts", "draw_strokes", "fit_to_box"]

@@ -1,0 +1,79 @@
+"""From a drawing to the digits data set's 8×8, 17-level format (UCI: 32×32 bitmaps, 4×4 blocks)."""
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import load_digits
+
+from inception.drawing import BITMAP_SIZE, block_counts, draw_strokes, fit_to_box
+
+
+def test_block_counts_counts_the_on_pixels_of_each_4x4_block():
+    bitmap = np.zeros((32, 32), dtype=np.uint8)
+    bitmap[0:4, 0:4] = 1          # a full block: 16
+    bitmap[4, 4:8] = 1            # one row of the next block: 4
+    bitmap[31, 31] = 1            # one pixel in the last block: 1
+    counts = block_counts(bitmap)
+    assert counts.shape == (8, 8) and counts[0, 0] == 16 and counts[1, 1] == 4 and counts[7, 7] == 1
+    assert counts.sum() == bitmap.sum()
+
+
+def test_the_format_has_the_data_sets_17_levels():
+    rng = np.random.default_rng(0)
+    counts = block_counts(rng.integers(0, 2, (32, 32)))
+    assert counts.min() >= 0 and counts.max() <= 16
+    assert block_counts(np.ones((32, 32), dtype=int)).max() == 16
+    levels = np.unique(load_digits().images)
+    assert levels.tolist() == list(range(17))
+
+
+def test_fit_to_box_fills_the_box_along_the_longer_side_and_centres():
+    ink = np.zeros((100, 300))
+    ink[40:60, 50:250] = 1.0  # a bar 200 wide, 20 high
+    bitmap = fit_to_box(ink)
+    rows, cols = np.nonzero(bitmap)
+    assert cols.min() == 0 and cols.max() == BITMAP_SIZE - 1  # the longer side fills the box
+    assert rows.max() - rows.min() + 1 == 3  # 20 * 32 / 200 = 3.2 -> 3 rows
+    assert rows.min() == (32 - 3) // 2  # centred
+
+
+def test_fit_to_box_keeps_position_and_size_out_of_the_result():
+    stroke = [[(60, 50), (170, 50), (110, 200)]]
+    small = [[(x / 2 + 10, y / 2 + 30) for x, y in stroke[0]]]
+    big, little = fit_to_box(draw_strokes(stroke)), fit_to_box(draw_strokes(small, width=14))
+    assert (big != little).mean() < 0.05  # the same digit drawn smaller elsewhere
+
+
+def test_an_empty_drawing_gives_an_empty_image():
+    assert block_counts(fit_to_box(np.zeros((10, 10)))).sum() == 0
+
+
+def test_a_half_covered_pixel_is_on():
+    ink = np.zeros((2, 64))
+    ink[:, :] = 0.5
+    assert fit_to_box(ink).sum() == 32 * 1  # 64×2 -> 32×1 pixels at exactly one half: all on
+
+
+@pytest.mark.parametrize("bad, message", [
+    (np.zeros((3, 32, 32)), "2-D"),
+    (np.full((8, 8), 2.0), r"\[0, 1\]"),
+    ("ink", "2-D"),
+])
+def test_fit_to_box_rejects_bad_input(bad, message):
+    with pytest.raises(ValueError, match=message):
+        fit_to_box(bad)
+
+
+@pytest.mark.parametrize("bad, message", [
+    (np.zeros((30, 32)), "multiples of 4"),
+    (np.full((32, 32), 3), "on/off"),
+    (torch.zeros(2, 32, 32), "2-D"),
+])
+def test_block_counts_rejects_bad_input(bad, message):
+    with pytest.raises(ValueError, match=message):
+        block_counts(bad)
+
+
+def test_draw_strokes_rejects_no_strokes():
+    with pytest.raises(ValueError, match="strokes"):
+        draw_strokes([])
