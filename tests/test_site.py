@@ -517,3 +517,145 @@ def test_every_page_in_a_browser(served_site, built_site, request):
     print(summary)
     assert not problems, f"{len(problems)} problems on the site:\n" + "\n".join(problems)
     assert totals["pages"] and totals["searches"], totals
+
+
+# --- the draw-a-digit widget (chapter 12; book/_static/widget/draw_digit.js) --------------------------------
+
+WIDGET = "#draw-digit"
+SEVEN = [(60, 50), (170, 50), (110, 200)]  # pad pixels (the pad is 224×224)
+ONE = [(118, 30), (112, 200)]
+
+
+def _widget_page(site: Path) -> str:
+    pages = [p for p in site.rglob("*.html") if 'id="draw-digit"' in p.read_text(errors="replace")]
+    assert len(pages) == 1, f"expected the draw-a-digit widget on one page, found it on {pages}"
+    return pages[0].relative_to(site).as_posix()
+
+
+def _points(stroke: list[tuple[int, int]], steps: int = 10) -> list[tuple[float, float]]:
+    """The stroke's polyline, sampled as a hand moving along it would be."""
+    out = [stroke[0]]
+    for (x0, y0), (x1, y1) in zip(stroke, stroke[1:], strict=False):
+        out += [(x0 + (x1 - x0) * t / steps, y0 + (y1 - y0) * t / steps) for t in range(1, steps + 1)]
+    return out
+
+
+def _draw_with_mouse(page, stroke) -> None:
+    box = page.locator(f"{WIDGET} canvas.dd-pad").bounding_box()
+    points = [(box["x"] + x, box["y"] + y) for x, y in _points(stroke)]
+    page.mouse.move(*points[0])
+    page.mouse.down()
+    for point in points[1:]:
+        page.mouse.move(*point)
+    page.mouse.up()
+
+
+def _draw_with_finger(page, stroke) -> None:
+    """A touch stroke, as a phone sends it (Chrome DevTools Protocol touch events)."""
+    box = page.locator(f"{WIDGET} canvas.dd-pad").bounding_box()
+    points = [(box["x"] + x, box["y"] + y) for x, y in _points(stroke)]
+    cdp = page.context.new_cdp_session(page)
+    for i, (x, y) in enumerate(points):
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart" if i == 0 else "touchMove",
+                                              "touchPoints": [{"x": x, "y": y}]})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+
+def _widget_result(page, runs_before: int) -> dict:
+    """What the widget computed from the drawing, once it has classified it, and the pad's ink (alpha)."""
+    page.wait_for_function(f"document.querySelector('{WIDGET}').drawDigit.runs > {runs_before}", timeout=20000)
+    page.wait_for_timeout(300)  # the last pointer event's classification, if one was still running
+    page.wait_for_function(f"document.querySelector('{WIDGET}').drawDigit.runs > {runs_before}")
+    state = page.evaluate(f"document.querySelector('{WIDGET}').drawDigit")
+    state["alpha"] = page.evaluate(
+        f"Array.from(document.querySelector('{WIDGET} canvas.dd-pad').getContext('2d')"
+        ".getImageData(0, 0, 224, 224).data.filter((v, i) => i % 4 === 3))")
+    state["status"] = page.locator(f"{WIDGET} .dd-status").inner_text()
+    return state
+
+
+def _python_reads(state: dict, trained) -> tuple[list[int], list[float], int]:
+    """The Python side on the same drawing: the 8×8 image inception.drawing makes of the pad's ink, and the
+    PyTorch network's probabilities for the 8×8 image the page fed its network."""
+    import numpy as np
+    import torch
+
+    from inception.drawing import block_counts, fit_to_box
+    from inception.export import digit_reader
+
+    ink = np.array(state["alpha"], dtype=np.float64).reshape(224, 224) / 255
+    counts = block_counts(fit_to_box(ink)).ravel().tolist()
+    page_input = torch.tensor(state["counts"], dtype=torch.float32).reshape(1, 1, 8, 8)
+    with torch.no_grad():
+        probabilities = digit_reader(trained, fold=False)(page_input)[0][0]
+    return counts, probabilities.tolist(), int(probabilities.argmax())
+
+
+def _check_reading(state: dict, trained, how: str) -> list[str]:
+    counts, probabilities, predicted = _python_reads(state, trained)
+    problems = []
+    if state["counts"] != counts:
+        problems.append(f"{how}: the page's 8×8 image {state['counts']} is not inception.drawing's {counts}")
+    worst = max(abs(a - b) for a, b in zip(state["probabilities"], probabilities, strict=True))
+    if worst > 1e-4 or state["predicted"] != predicted:
+        problems.append(f"{how}: the page reads {state['predicted']} with {state['probabilities']}, the PyTorch "
+                        f"network {predicted} with {probabilities} (largest difference {worst:.2g})")
+    if f"The network reads {predicted}" not in state["status"] or "All probabilities: 0:" not in state["status"]:
+        problems.append(f"{how}: the probabilities are not written out as text: {state['status']!r}")
+    if not sum(counts):
+        problems.append(f"{how}: the stroke left no ink in the 8×8 image")
+    return problems
+
+
+def _check_accessibility(page) -> list[str]:
+    labelled = page.evaluate(f"""[...document.querySelectorAll('{WIDGET} canvas')]
+        .every(c => (c.getAttribute('aria-label') || '').length > 10)""")
+    clear = page.locator(f"{WIDGET} button", has_text="Clear")
+    live = page.locator(f"{WIDGET} [aria-live]")
+    return [problem for ok, problem in (
+        (labelled, "a canvas of the widget has no aria-label"),
+        (clear.count() == 1, "the widget has no Clear button"),
+        (live.count() == 1, "the widget's probabilities are not in a live region (aria-live)"),
+    ) if not ok]
+
+
+def test_draw_a_digit(served_site, built_site, site_model):
+    """The widget on chapter 12's page reads a drawn digit as the book's Python code does: the same 8×8
+    image (inception.drawing) and the same class and probabilities (within 1e-4) as the PyTorch network,
+    with a mouse and with a finger, served from the site only, without console errors."""
+    _require_browser()
+    data, trained = site_model
+    served = built_site / "_static" / "widget" / "digit_reader.onnx"
+    assert served.read_bytes() == data, "the site serves another network than python -m inception.export makes"
+    rel = _widget_page(built_site)
+    browser = _Browser(served_site)
+    try:
+        context = browser.browser.new_context(viewport={"width": 1280, "height": 900}, has_touch=True,
+                                              service_workers="block")
+        context.route("**/*", browser._route)
+        page = context.new_page()
+        errors = _page_errors(page, served_site)
+        page.goto(f"{served_site}/{rel}", wait_until="load")
+        page.wait_for_selector(f'{WIDGET}[data-state="ready"]', timeout=60000)
+        page.locator(f"{WIDGET} canvas.dd-pad").scroll_into_view_if_needed()
+        problems = _check_accessibility(page)
+
+        _draw_with_mouse(page, SEVEN)
+        seven = _widget_result(page, 0)
+        problems += _check_reading(seven, trained, "a 7 drawn with the mouse")
+
+        page.locator(f"{WIDGET} button", has_text="Clear").click()
+        cleared = page.evaluate(f"document.querySelector('{WIDGET}').drawDigit")
+        if cleared["predicted"] is not None or "Draw a digit" not in page.locator(f"{WIDGET} .dd-status").inner_text():
+            problems.append("Clear does not empty the pad and the reading")
+
+        _draw_with_finger(page, ONE)
+        one = _widget_result(page, seven["runs"])
+        problems += _check_reading(one, trained, "a 1 drawn with a finger")
+        problems += [f"{rel}: {e}" for e in errors]
+        context.close()
+    finally:
+        browser.close()
+    problems += [f"a request left the site (refused, {n}x): {url}" for url, n in browser.refused.items()]
+    assert not problems, "\n".join(problems)
+    print(f"draw a digit: 7 (mouse) read as {seven['predicted']}, 1 (finger) read as {one['predicted']}")
