@@ -15,7 +15,9 @@ refers to another host for a script, a stylesheet, a font or an image. On every 
 * a chapter's Colab launch button opens that chapter's notebook on the repository in ``_config.yml``;
 * exercise solutions are hidden until their dropdown is clicked.
 
-The search page finds a chapter. A chapter with diagrams and formulas is also opened from disk
+The search page finds a chapter. On chapter 12's page the draw-a-digit widget is drawn on with the mouse
+and with a finger, and must read the drawing as the package's Python code does (``test_draw_a_digit``).
+A chapter with diagrams and formulas is also opened from disk
 (``file://``), as a reader offline would open it, and must render them too. Setup:
 ``bash .ci/setup_browser.sh``. Without Chromium or Playwright, the browser tests are skipped with a message
 saying what is missing, except in CI (``CI`` set), where they fail.
