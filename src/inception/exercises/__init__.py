@@ -36,7 +36,7 @@ from inception.exercises.registry import (
 )
 
 # Each chapter's checkers register themselves when their module is imported.
-from . import ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08, ch09, ch10, ch11  # noqa: F401
+from . import ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08, ch09, ch10, ch11, ch12  # noqa: F401
 
 __all__ = ["Exercise", "WrongAnswer", "check", "exercise", "exercises", "expect_close", "expect_equal",
            "expect_module", "expect_shape", "run_module", "seeded_input"]
