@@ -1,6 +1,7 @@
 """Fixtures shared by the package's tests."""
 
 import fcntl
+import os
 
 import pytest
 import torch
@@ -23,7 +24,11 @@ def site_model(tmp_path_factory):
     that needs it trains it, the others load what it saved."""
     from inception.export import digit_reader_onnx
 
-    shared = tmp_path_factory.getbasetemp().parent  # the same folder for every worker of this session
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return digit_reader_onnx()
+    # under xdist each worker's basetemp is <this session's folder>/popen-gwN: the parent is shared by the
+    # session's workers only (without xdist the parent would be shared with earlier sessions: stale)
+    shared = tmp_path_factory.getbasetemp().parent
     saved = shared / "site_model.pt"
     with (shared / "site_model.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
