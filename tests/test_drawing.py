@@ -27,14 +27,27 @@ def test_the_format_has_the_data_sets_17_levels():
     assert levels.tolist() == list(range(17))
 
 
-def test_fit_to_box_fills_the_box_along_the_longer_side_and_centres():
+def test_fit_to_box_fills_the_height_and_centres_across():
+    ink = np.zeros((300, 100))
+    ink[50:250, 40:60] = 1.0  # a bar 200 high, 20 wide
+    rows, cols = np.nonzero(fit_to_box(ink))
+    assert rows.min() == 0 and rows.max() == BITMAP_SIZE - 1  # the height fills the box
+    assert cols.max() - cols.min() + 1 == 3  # 20 * 32 / 200 = 3.2 -> 3 columns, proportions kept
+    assert cols.min() == (32 - 3) // 2  # centred across
+
+
+def test_fit_to_box_squeezes_a_drawing_wider_than_the_box():
     ink = np.zeros((100, 300))
-    ink[40:60, 50:250] = 1.0  # a bar 200 wide, 20 high
-    bitmap = fit_to_box(ink)
-    rows, cols = np.nonzero(bitmap)
-    assert cols.min() == 0 and cols.max() == BITMAP_SIZE - 1  # the longer side fills the box
-    assert rows.max() - rows.min() + 1 == 3  # 20 * 32 / 200 = 3.2 -> 3 rows
-    assert rows.min() == (32 - 3) // 2  # centred
+    ink[40:60, 50:250] = 1.0  # a bar 200 wide, 20 high: scaled to 32 high it would be 320 wide
+    assert fit_to_box(ink).all()
+
+
+def test_the_data_sets_digits_fill_the_height_not_the_width():
+    """Why fit_to_box fills the height: every digit of the data set has ink in its top and bottom rows,
+    and almost none in its first column."""
+    images = load_digits().images
+    assert (images[:, 0].sum(1) > 0).all() and (images[:, 7].sum(1) > 0).all()
+    assert (images[:, :, 0].sum(1) > 0).mean() < 0.05
 
 
 def test_fit_to_box_keeps_position_and_size_out_of_the_result():
@@ -51,7 +64,7 @@ def test_an_empty_drawing_gives_an_empty_image():
 def test_a_half_covered_pixel_is_on():
     ink = np.zeros((2, 64))
     ink[:, :] = 0.5
-    assert fit_to_box(ink).sum() == 32 * 1  # 64×2 -> 32×1 pixels at exactly one half: all on
+    assert fit_to_box(ink).sum() == 32 * 32  # 2×64 -> 32 high, squeezed to 32 wide, each pixel half covered
 
 
 @pytest.mark.parametrize("bad, message", [

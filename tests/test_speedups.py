@@ -4,20 +4,30 @@ import pytest
 import torch
 
 from inception.quantize import quantize_int8
-from inception.recipes import DIGITS_RECIPES
-from inception.speedups import deployments, max_difference, median_seconds, onnx_session, throughput
+from inception.speedups import (
+    deployments,
+    digits_tensors,
+    inference_bytes,
+    max_difference,
+    median_seconds,
+    onnx_session,
+    state_dict_bytes,
+    throughput,
+)
 
 
 @pytest.fixture(scope="module")
 def digits():
-    train, test = DIGITS_RECIPES["inception_v2"].loaders(seed=0)
-    return torch.cat([x for x, _ in train])[:128], torch.cat([x for x, _ in test]), torch.cat([y for _, y in test])
+    return digits_tensors(calibration_size=128)
 
 
 def test_int8_network_keeps_the_trained_networks_accuracy(site_model, digits):
     calibration, images, labels = digits
     _, trained = site_model
+    trained.model.train()
     rows = {d.name: d for d in deployments(trained.model, calibration, images, labels, runs=1)}
+    assert trained.model.training  # left in the mode it was in
+    trained.model.eval()
     assert list(rows) == ["pytorch", "pytorch, BN folded", "pytorch, int8", "onnxruntime", "onnxruntime, int8"]
     base = rows["pytorch"].accuracy
     assert base > 0.95
@@ -25,6 +35,9 @@ def test_int8_network_keeps_the_trained_networks_accuracy(site_model, digits):
     for name in ("pytorch, int8", "onnxruntime, int8"):
         assert abs(rows[name].accuracy - base) <= 3 / len(labels), (name, rows[name].accuracy, base)
     assert rows["onnxruntime, int8"].size_bytes < rows["onnxruntime"].size_bytes / 2
+    # like for like: PyTorch's sizes count what eval mode reads (no auxiliary head), as the ONNX files do
+    assert abs(rows["pytorch, BN folded"].size_bytes / rows["onnxruntime"].size_bytes - 1) < 0.05
+    assert abs(rows["pytorch, int8"].size_bytes / rows["onnxruntime, int8"].size_bytes - 1) < 0.2
     assert all(d.latency_s > 0 for d in rows.values())
 
 
@@ -51,3 +64,9 @@ def test_small_helpers_reject_bad_input():
         onnx_session("model.onnx")
     with pytest.raises(ValueError, match="same shape"):
         max_difference(torch.zeros(2), torch.zeros(3))
+
+
+def test_inference_bytes_leave_out_the_auxiliary_head(site_model):
+    _, trained = site_model
+    assert trained.model.AuxLogits is not None
+    assert inference_bytes(trained.model) < state_dict_bytes(trained.model) - 4 * 100_000

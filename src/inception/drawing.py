@@ -8,13 +8,16 @@ an 8×8 image whose values are integers from 0 (no ink in the block) to 16 (all 
 
 The book's draw-a-digit widget (chapter 12) does the same in the reader's browser, in JavaScript:
 
-1. :func:`fit_to_box`: crop the drawing to its ink and scale it, keeping its proportions, so that its
-   longer side fills a 32-pixel box, centred (our stand-in for NIST's size normalization, whose details
-   UCI does not give);
+1. :func:`fit_to_box`: crop the drawing to its ink and scale it so that its height fills the 32-pixel
+   box, the width scaled by the same factor (squeezed to 32 pixels if it would be wider), centred
+   across. UCI does not describe NIST's size normalization; this is our stand-in, read off the data set
+   itself: every one of its 1,797 images has ink in its top and bottom rows, and almost none in its
+   first column (the digits fill the height, not the width);
 2. a pixel is on where the scaled ink covers at least half of it;
 3. :func:`block_counts`: the 4×4 counts, the 8×8 image the network reads.
 
-Step 3 is the data set's own rule, exactly; the site test checks the widget's step 3 against this one.
+Step 3 is the data set's own rule, exactly; steps 1 and 2 are ours. The site test checks the widget's
+steps 1 to 3 against these functions on the same ink.
 """
 
 from __future__ import annotations
@@ -46,10 +49,10 @@ def _pool_edges(length: int, out: int) -> list[tuple[int, int]]:
 
 
 def fit_to_box(ink: np.ndarray, size: int = BITMAP_SIZE, threshold: float = 0.5) -> np.ndarray:
-    """The on/off ``size``×``size`` bitmap of a drawing: its ink cropped, scaled so that the longer side
-    fills the box (proportions kept, the other side rounded half up), centred (the odd pixel to the
-    bottom and right), and a pixel on where the ink covers at least ``threshold`` of it on average
-    (area averaging, as ``F.interpolate(mode="area")``).
+    """The on/off ``size``×``size`` bitmap of a drawing: its ink cropped, scaled so that its height fills
+    the box and its width by the same factor (rounded half up; squeezed to ``size`` if wider), centred
+    across (the odd pixel to the right), and a pixel on where the ink covers at least ``threshold`` of it
+    on average (area averaging, as ``F.interpolate(mode="area")``).
 
     ``ink`` is (height, width) with values in [0, 1]. An empty drawing gives an empty bitmap. The widget's
     JavaScript computes the same steps with the same integer arithmetic.
@@ -60,13 +63,13 @@ def fit_to_box(ink: np.ndarray, size: int = BITMAP_SIZE, threshold: float = 0.5)
     if rows.size == 0:
         return bitmap
     crop = ink[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
-    longest = max(crop.shape)
-    height, width = (max(1, (2 * side * size + longest) // (2 * longest)) for side in crop.shape)
-    top, left = (size - height) // 2, (size - width) // 2
-    for i, (r0, r1) in enumerate(_pool_edges(crop.shape[0], height)):
-        for j, (c0, c1) in enumerate(_pool_edges(crop.shape[1], width)):
+    tall, wide = crop.shape
+    width = min(size, max(1, (2 * wide * size + tall) // (2 * tall)))
+    left = (size - width) // 2
+    for i, (r0, r1) in enumerate(_pool_edges(tall, size)):
+        for j, (c0, c1) in enumerate(_pool_edges(wide, width)):
             # 1e-9: the same decision as the widget's exact integer test for inks that are multiples of 1/255
-            bitmap[top + i, left + j] = crop[r0:r1, c0:c1].mean() >= threshold - 1e-9
+            bitmap[i, left + j] = crop[r0:r1, c0:c1].mean() >= threshold - 1e-9
     return bitmap
 
 

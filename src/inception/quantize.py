@@ -4,8 +4,9 @@
 ``torchao``'s PT2E flow, which :func:`quantize_int8` follows:
 
 1. ``torch.export.export`` captures the network as a graph (batch dimension dynamic);
-2. ``prepare_pt2e`` with ``X86InductorQuantizer`` inserts observers: int8 weights, one scale per output
-   channel, and int8 activations, one scale per tensor;
+2. ``prepare_pt2e`` with ``X86InductorQuantizer`` (its default configuration) inserts observers: weights
+   int8 in [−128, 127], symmetric, one scale per output channel; activations uint8 in [0, 255], affine
+   (a scale and a zero point), one pair per tensor;
 3. calibration: a few batches of real images go through, and the observers record each tensor's range;
 4. ``convert_pt2e`` replaces observers by quantize/dequantize pairs with the recorded scales.
 
@@ -60,23 +61,27 @@ def quantize_int8(model: nn.Module, calibration: torch.Tensor | Iterable[torch.T
     """An int8 copy of ``model`` (eval mode) by PT2E post-training quantization, calibrated on
     ``calibration`` (images as the model takes them: one batch, or an iterable of batches).
 
-    The returned module is ``torch.fx.GraphModule``; ``model`` itself is not changed.
+    The returned module is a ``torch.fx.GraphModule``; ``model`` itself is not changed (it is exported
+    in eval mode and given back its mode).
     """
     check_module(model)
     batches = _calibration_batches(calibration)
     allow_exported_model_train_eval, convert_pt2e, prepare_pt2e, x86 = _torchao()
     quantizer = x86.X86InductorQuantizer().set_global(x86.get_default_x86_inductor_quantization_config())
-    model = model.eval()
     argument = next(iter(inspect.signature(model.forward).parameters))
     example = batches[0][:1].repeat(2, *([1] * (batches[0].dim() - 1)))  # two images: the batch stays dynamic
-    with torch.no_grad(), warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
-        warnings.simplefilter("ignore")
-        graph = torch.export.export(model, (example,),
-                                    dynamic_shapes={argument: {0: torch.export.Dim("batch")}}).module()
-        prepared = prepare_pt2e(graph, quantizer)
-        for batch in batches:
-            prepared(batch)
-        quantized = convert_pt2e(prepared)
+    was_training = model.training
+    try:
+        with torch.no_grad(), warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
+            warnings.simplefilter("ignore")
+            graph = torch.export.export(model.eval(), (example,),
+                                        dynamic_shapes={argument: {0: torch.export.Dim("batch")}}).module()
+            prepared = prepare_pt2e(graph, quantizer)
+            for batch in batches:
+                prepared(batch)
+            quantized = convert_pt2e(prepared)
+    finally:
+        model.train(was_training)
     # so that .eval() (which evaluate() and onnx_bytes call) is allowed on the exported graph
     allow_exported_model_train_eval(quantized)
     return quantized

@@ -8,6 +8,7 @@ CPU's vector instructions, its cores, and the network's size.
 
 from __future__ import annotations
 
+import copy
 import io
 import statistics
 import time
@@ -39,9 +40,29 @@ def median_seconds(call: Callable[[], object], runs: int = 20, warmup: int = 3) 
 
 
 def state_dict_bytes(model: nn.Module) -> int:
-    """Size of ``torch.save(model.state_dict())``: the network's file on disk."""
+    """Size of ``torch.save(model.state_dict())``: the network's file on disk, everything it holds."""
     buffer = io.BytesIO()
     torch.save(check_module(model).state_dict(), buffer)
+    return buffer.getbuffer().nbytes
+
+
+#: Submodules that run only in training (the auxiliary heads of GoogLeNet and of Inception-v2).
+TRAINING_ONLY = ("aux1.", "aux2.", "AuxLogits.")
+
+
+def inference_bytes(model: nn.Module) -> int:
+    """Size of ``torch.save`` of what the network reads in eval mode: its state dict without the
+    auxiliary heads (:data:`TRAINING_ONLY`), and for a graph (an int8 ``GraphModule`` from
+    :func:`~inception.quantize.quantize_int8`) only the tensors its graph reads. BN's running statistics,
+    which eval mode reads, stay. This is what an ONNX file of the network holds too, so the sizes compare."""
+    state = check_module(model).state_dict()
+    graph = getattr(model, "graph", None)
+    if graph is not None:
+        read = {node.target for node in graph.nodes if node.op == "get_attr"}
+        state = {name: tensor for name, tensor in state.items() if name in read}
+    state = {name: tensor for name, tensor in state.items() if not name.startswith(TRAINING_ONLY)}
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
     return buffer.getbuffer().nbytes
 
 
@@ -100,8 +121,9 @@ def _check_images(images: object, labels: object) -> None:
 
 def deployments(model: nn.Module, calibration: torch.Tensor, images: torch.Tensor, labels: torch.Tensor,
                 runs: int = 20, threads: int = 1) -> list[Deployment]:
-    """The same trained network run five ways, each measured on ``images`` (accuracy) and on one image
-    (latency, ``threads`` threads):
+    """The same trained network run five ways, each measured on ``images`` (accuracy), on one image
+    (latency, ``threads`` threads) and by its size on disk for inference (:func:`inference_bytes` for
+    PyTorch, the file for ONNX); ``model`` is left in the mode it was in:
 
     - ``pytorch``: the network as trained, in eval mode (the baseline);
     - ``pytorch, BN folded``: :func:`~inception.deploy.fold_batch_norm`;
@@ -112,16 +134,16 @@ def deployments(model: nn.Module, calibration: torch.Tensor, images: torch.Tenso
     check_module(model)
     _check_images(images, labels)
     check_positive_int("threads", threads)
-    previous = torch.get_num_threads()
+    previous, was_training = torch.get_num_threads(), model.training
     torch.set_num_threads(threads)
     try:
         folded = fold_batch_norm(model)
         quantized = quantize_int8(model, calibration)
         example = images[:1]
         variants = [
-            ("pytorch", state_dict_bytes(model), _torch_predict(model)),
-            ("pytorch, BN folded", state_dict_bytes(folded), _torch_predict(folded)),
-            ("pytorch, int8", state_dict_bytes(quantized), _torch_predict(quantized)),
+            ("pytorch", inference_bytes(model), _torch_predict(model)),
+            ("pytorch, BN folded", inference_bytes(folded), _torch_predict(folded)),
+            ("pytorch, int8", inference_bytes(quantized), _torch_predict(quantized)),
         ]
         for name, source in (("onnxruntime", folded), ("onnxruntime, int8", quantized)):
             data = onnx_bytes(source, example)
@@ -130,6 +152,7 @@ def deployments(model: nn.Module, calibration: torch.Tensor, images: torch.Tenso
                            _accuracy(predict, images, labels), predict) for name, size, predict in variants]
     finally:
         torch.set_num_threads(previous)
+        model.train(was_training)
 
 
 def throughput(model: nn.Module, image_size: tuple[int, int, int], batch_sizes: Sequence[int],
@@ -137,14 +160,14 @@ def throughput(model: nn.Module, image_size: tuple[int, int, int], batch_sizes: 
                ) -> dict[int, list[float]]:
     """Images per second of ``model`` in eval mode, for each number of threads and each batch size:
     ``{threads: [images/s for each batch size]}``; with ``channels_last`` the model and the images are
-    in that memory layout."""
+    in that memory layout (on a copy of ``model``, run in eval mode; ``model`` itself is not changed)."""
     check_module(model)
     if not batch_sizes or not threads:
         raise ValueError("throughput expects at least one batch size and one thread count")
     for value in (*batch_sizes, *threads):
         check_positive_int("batch size and threads", value)
     layout = torch.channels_last if channels_last else torch.contiguous_format
-    model = model.eval().to(memory_format=layout)
+    model = copy.deepcopy(model).eval().to(memory_format=layout)
     previous = torch.get_num_threads()
     results: dict[int, list[float]] = {}
     try:
@@ -158,17 +181,15 @@ def throughput(model: nn.Module, image_size: tuple[int, int, int], batch_sizes: 
                 results[count].append(batch / seconds)
     finally:
         torch.set_num_threads(previous)
-        model.to(memory_format=torch.contiguous_format)
     return results
 
 
 def digits_tensors(seed: int = 0, calibration_size: int = 256) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Chapter 10's Inception-v2 digits as tensors: ``calibration_size`` training images (for int8
-    calibration), and the test images and labels."""
+    """Chapter 10's Inception-v2 digits as tensors, as chapter 12 takes them: the first
+    ``calibration_size`` training images (for int8 calibration), and the test images and labels."""
     check_positive_int("calibration_size", calibration_size)
     train, test = DIGITS_RECIPES["inception_v2"].loaders(seed=seed)
-    calibration = torch.cat([x for x, _ in train])[:calibration_size]
-    return calibration, torch.cat([x for x, _ in test]), torch.cat([y for _, y in test])
+    return train.dataset.images[:calibration_size], test.dataset.images, test.dataset.labels
 
 
 def deployment_table(rows: Sequence[Deployment]) -> str:
@@ -203,4 +224,4 @@ def max_difference(a: torch.Tensor | np.ndarray, b: torch.Tensor | np.ndarray) -
 
 
 __all__ = ["Deployment", "deployment_table", "deployments", "digits_tensors", "layout_and_threads",
-           "max_difference", "median_seconds", "onnx_session", "state_dict_bytes", "throughput"]
+           "inference_bytes", "max_difference", "median_seconds", "onnx_session", "state_dict_bytes", "throughput"]

@@ -5,8 +5,9 @@
  * The drawing becomes the digits data set's format exactly as inception.drawing.fit_to_box and
  * block_counts do in Python (the site test checks the two agree):
  *   1. crop the ink (the canvas's alpha) to its bounding box;
- *   2. scale it so that its longer side fills 32 pixels (proportions kept, the other side rounded half up),
- *      centred, by area averaging; a pixel is on where the average ink is at least one half;
+ *   2. scale it so that its height fills 32 pixels and its width by the same factor (rounded half up,
+ *      squeezed to 32 if wider), centred across, by area averaging; a pixel is on where the average ink
+ *      is at least one half (the data set's digits all fill the height, few the width);
  *   3. count the on pixels in each 4×4 block: an 8×8 image with values 0 to 16.
  * The network (inception.export.DigitReader) takes those counts and returns ten probabilities and the
  * channel-averaged outputs of the four branches of its first Inception module (Mixed_5b).
@@ -59,10 +60,9 @@
     const bitmap = new Uint8Array(SIZE * SIZE);
     if (bottom < 0) return bitmap;
     const cropH = bottom - top + 1, cropW = right - left + 1;
-    const longest = Math.max(cropH, cropW);
-    const h = Math.max(1, Math.floor((2 * cropH * SIZE + longest) / (2 * longest)));
-    const w = Math.max(1, Math.floor((2 * cropW * SIZE + longest) / (2 * longest)));
-    const offY = Math.floor((SIZE - h) / 2), offX = Math.floor((SIZE - w) / 2);
+    const h = SIZE;
+    const w = Math.min(SIZE, Math.max(1, Math.floor((2 * cropW * SIZE + cropH) / (2 * cropH))));
+    const offY = 0, offX = Math.floor((SIZE - w) / 2);
     const rows = poolEdges(cropH, h), cols = poolEdges(cropW, w);
     for (let i = 0; i < h; i++) {
       for (let j = 0; j < w; j++) {
@@ -193,9 +193,11 @@
       });
       view.rows[best].row.classList.add("dd-best");
       branches.forEach((values, k) => paintGrey(view.maps[k], values, GRID, Math.max(...values)));
-      const text = Array.from(probabilities, (p, d) => `${d}: ${(100 * p).toFixed(1)}%`).join(", ");
-      view.status.textContent = `The network reads ${best} (${(100 * probabilities[best]).toFixed(1)}%). `
-        + `All probabilities: ${text}.`;
+      if (!drawing) {  // the live region speaks once a stroke ends, not on every frame of it
+        const text = Array.from(probabilities, (p, d) => `${d}: ${(100 * p).toFixed(1)}%`).join(", ");
+        view.status.textContent = `The network reads ${best} (${(100 * probabilities[best]).toFixed(1)}%). `
+          + `All probabilities: ${text}.`;
+      }
       return best;
     }
 
@@ -229,8 +231,10 @@
     }
 
     function point(event) {
-      const box = view.pad.getBoundingClientRect();
-      return [(event.clientX - box.left) * (PAD / box.width), (event.clientY - box.top) * (PAD / box.height)];
+      // the pad's pixels start inside its border (clientLeft, clientTop) and span clientWidth × clientHeight
+      const box = view.pad.getBoundingClientRect(), pad = view.pad;
+      return [(event.clientX - box.left - pad.clientLeft) * (PAD / pad.clientWidth),
+        (event.clientY - box.top - pad.clientTop) * (PAD / pad.clientHeight)];
     }
 
     function stroke(to) {
