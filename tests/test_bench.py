@@ -46,12 +46,24 @@ def test_bad_flags():
         main(["--runs", "0"])
 
 
-def test_deployment_ratios_are_printed(capsys):
-    main(["--quick", "--networks", "inception_v2", "--no-paper"])
+def test_deployment_ratios_are_printed(capsys, monkeypatch):
+    """The CLI prints chapter 12's table; the deployments themselves are measured in test_speedups.py
+    (here they are stand-ins, so that the test stays fast)."""
+    import inception.speedups as speedups
+
+    def measured(model, calibration, images, labels, runs=20, threads=1):
+        assert len(calibration) == 256 and len(images) == len(labels) == 360 and runs == 2
+        names = ["pytorch", "pytorch, BN folded", "pytorch, int8", "onnxruntime", "onnxruntime, int8"]
+        return [speedups.Deployment(name, 3_000_000 // (i + 1), 1e-3 / (i + 1), 0.98, None)
+                for i, name in enumerate(names)]
+
+    monkeypatch.setattr(speedups, "deployments", measured)
+    main(["--quick", "--networks", "inception_v2", "--no-paper", "--no-digits"])
     out = capsys.readouterr().out
     for variant in ("pytorch, BN folded", "pytorch, int8", "onnxruntime", "onnxruntime, int8"):
         assert f"\n{variant} " in out, variant
-    assert "faster" in out and "smaller" in out and "channels_last" in out and "2 threads" in out
+    assert "faster" in out and "smaller" in out and "5.00×" in out
+    assert "channels_last" in out and "2 threads" in out
 
 
 def test_deployment_table_needs_rows():
