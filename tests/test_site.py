@@ -565,9 +565,10 @@ def _draw_with_finger(page, stroke) -> None:
 
 def _widget_result(page, runs_before: int) -> dict:
     """What the widget computed from the drawing, once it has classified it, and the pad's ink (alpha)."""
-    page.wait_for_function(f"document.querySelector('{WIDGET}').drawDigit.runs > {runs_before}", timeout=20000)
-    page.wait_for_timeout(300)  # the last pointer event's classification, if one was still running
-    page.wait_for_function(f"document.querySelector('{WIDGET}').drawDigit.runs > {runs_before}")
+    page.wait_for_timeout(300)  # the stroke's last events reach the page
+    # idle: the last classification started after the stroke's end, and none is pending
+    page.wait_for_function(f"(s => s.runs > {runs_before} && s.idle)(document.querySelector('{WIDGET}').drawDigit)",
+                           timeout=20000)
     state = page.evaluate(f"document.querySelector('{WIDGET}').drawDigit")
     state["alpha"] = page.evaluate(
         f"Array.from(document.querySelector('{WIDGET} canvas.dd-pad').getContext('2d')"

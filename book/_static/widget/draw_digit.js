@@ -172,7 +172,9 @@
   function attach(root) {
     const view = build(root);
     const pen = view.pad.getContext("2d", { willReadFrequently: true });
-    const state = { bitmap: null, counts: null, probabilities: null, branches: null, predicted: null, runs: 0 };
+    const state = {
+      bitmap: null, counts: null, probabilities: null, branches: null, predicted: null, runs: 0, idle: true,
+    };
     root.drawDigit = state;  // for the site test and the curious: what the widget computed last
     let session = null, busy = false, again = false, drawing = false, last = null;
 
@@ -205,6 +207,7 @@
       if (!session) return;
       if (busy) { again = true; return; }
       busy = true;
+      state.idle = false;  // true again once the pad's latest ink has been read and classified
       try {
         const pixels = pen.getImageData(0, 0, PAD, PAD).data;
         const alpha = new Uint8ClampedArray(PAD * PAD);
@@ -226,7 +229,7 @@
         view.status.textContent = `The network could not run: ${error.message}`;
       } finally {
         busy = false;
-        if (again) { again = false; classify(); }
+        if (again) { again = false; classify(); } else state.idle = true;
       }
     }
 
