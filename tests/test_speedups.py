@@ -70,3 +70,9 @@ def test_inference_bytes_leave_out_the_auxiliary_head(site_model):
     _, trained = site_model
     assert trained.model.AuxLogits is not None
     assert inference_bytes(trained.model) < state_dict_bytes(trained.model) - 4 * 100_000
+
+
+def test_deployments_reject_a_precomputed_piece_that_is_not_a_network(digits):
+    calibration, images, labels = digits
+    with pytest.raises(ValueError, match="nn.Module"):
+        deployments(torch.nn.Identity(), calibration, images, labels, folded="the folded network")

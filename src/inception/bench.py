@@ -273,7 +273,8 @@ def main(argv: list[str] | None = None) -> list[Row]:
         raise SystemExit(f"error: {error}") from None
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {args.device}; "
           f"median of {1 if args.quick else args.runs} runs")
-    print(format_table(rows))
+    if rows:
+        print(format_table(rows))
     if not args.no_deploy:
         print()
         print(deployment_report(quick=args.quick, runs=2 if args.quick else 4 * args.runs,

@@ -120,7 +120,8 @@ def _check_images(images: object, labels: object) -> None:
 
 
 def deployments(model: nn.Module, calibration: torch.Tensor, images: torch.Tensor, labels: torch.Tensor,
-                runs: int = 20, threads: int = 1) -> list[Deployment]:
+                runs: int = 20, threads: int = 1, *, folded: nn.Module | None = None,
+                quantized: nn.Module | None = None, exported: dict[str, bytes] | None = None) -> list[Deployment]:
     """The same trained network run five ways, each measured on ``images`` (accuracy), on one image
     (latency, ``threads`` threads) and by its size on disk for inference (:func:`inference_bytes` for
     PyTorch, the file for ONNX); ``model`` is left in the mode it was in:
@@ -130,6 +131,9 @@ def deployments(model: nn.Module, calibration: torch.Tensor, images: torch.Tenso
     - ``pytorch, int8``: :func:`~inception.quantize.quantize_int8` calibrated on ``calibration``;
     - ``onnxruntime``: the folded network exported to ONNX (:func:`~inception.export.onnx_bytes`);
     - ``onnxruntime, int8``: the int8 network exported to ONNX.
+
+    ``folded``, ``quantized`` and ``exported`` (ONNX files by row name) may be given when the caller has
+    already made them from ``model`` (as chapter 12 has); they are made here otherwise.
     """
     check_module(model)
     _check_images(images, labels)
@@ -137,8 +141,9 @@ def deployments(model: nn.Module, calibration: torch.Tensor, images: torch.Tenso
     previous, was_training = torch.get_num_threads(), model.training
     torch.set_num_threads(threads)
     try:
-        folded = fold_batch_norm(model)
-        quantized = quantize_int8(model, calibration)
+        folded = fold_batch_norm(model) if folded is None else check_module(folded)
+        quantized = quantize_int8(model, calibration) if quantized is None else check_module(quantized)
+        exported = dict(exported or {})
         example = images[:1]
         variants = [
             ("pytorch", inference_bytes(model), _torch_predict(model)),
@@ -146,7 +151,7 @@ def deployments(model: nn.Module, calibration: torch.Tensor, images: torch.Tenso
             ("pytorch, int8", inference_bytes(quantized), _torch_predict(quantized)),
         ]
         for name, source in (("onnxruntime", folded), ("onnxruntime, int8", quantized)):
-            data = onnx_bytes(source, example)
+            data = exported[name] if name in exported else onnx_bytes(source, example)
             variants.append((name, len(data), _onnx_predict(data, threads)))
         return [Deployment(name, size, median_seconds(lambda p=predict: p(example), runs=runs),
                            _accuracy(predict, images, labels), predict) for name, size, predict in variants]
