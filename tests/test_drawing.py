@@ -5,7 +5,7 @@ import pytest
 import torch
 from sklearn.datasets import load_digits
 
-from inception.drawing import BITMAP_SIZE, block_counts, draw_strokes, fit_to_box
+from inception.drawing import BITMAP_SIZE, WIDTHS, block_counts, draw_strokes, fit_to_box
 
 
 def test_block_counts_counts_the_on_pixels_of_each_4x4_block():
@@ -27,19 +27,24 @@ def test_the_format_has_the_data_sets_17_levels():
     assert levels.tolist() == list(range(17))
 
 
-def test_fit_to_box_fills_the_height_and_centres_across():
-    ink = np.zeros((300, 100))
-    ink[50:250, 40:60] = 1.0  # a bar 200 high, 20 wide
+def test_fit_to_box_fills_the_height_and_brings_the_width_into_range():
+    ink = np.zeros((300, 200))
+    ink[50:250, 40:150] = 1.0  # 200 high, 110 wide: 17.6 -> 18 pixels with its proportions, widened to 20
     rows, cols = np.nonzero(fit_to_box(ink))
     assert rows.min() == 0 and rows.max() == BITMAP_SIZE - 1  # the height fills the box
-    assert cols.max() - cols.min() + 1 == 3  # 20 * 32 / 200 = 3.2 -> 3 columns, proportions kept
-    assert cols.min() == (32 - 3) // 2  # centred across
-
-
-def test_fit_to_box_squeezes_a_drawing_wider_than_the_box():
+    assert (cols.min(), cols.max()) == (6, 25)  # 20 pixels, centred
     ink = np.zeros((100, 300))
-    ink[40:60, 50:250] = 1.0  # a bar 200 wide, 20 high: scaled to 32 high it would be 320 wide
-    assert fit_to_box(ink).all()
+    ink[40:60, 50:250] = 1.0  # 20 high, 200 wide: would be 320 wide, narrowed to 24
+    rows, cols = np.nonzero(fit_to_box(ink))
+    assert (rows.min(), rows.max(), cols.min(), cols.max()) == (0, 31, 4, 27)
+    assert WIDTHS == (20, 24)
+
+
+def test_a_digit_in_range_keeps_its_proportions():
+    ink = np.zeros((160, 120))
+    ink[:, :] = 1.0  # 160 high, 120 wide: 24 pixels wide with its proportions
+    cols = np.nonzero(fit_to_box(ink))[1]
+    assert (cols.min(), cols.max()) == (4, 27)
 
 
 def test_the_data_sets_digits_fill_the_height_not_the_width():
@@ -48,6 +53,8 @@ def test_the_data_sets_digits_fill_the_height_not_the_width():
     images = load_digits().images
     assert (images[:, 0].sum(1) > 0).all() and (images[:, 7].sum(1) > 0).all()
     assert (images[:, :, 0].sum(1) > 0).mean() < 0.05
+    widths = (images.sum(1) > 0).sum(1)  # block columns with ink
+    assert (widths == 6).sum() > 0.75 * len(images)
 
 
 def test_fit_to_box_keeps_position_and_size_out_of_the_result():
@@ -64,7 +71,7 @@ def test_an_empty_drawing_gives_an_empty_image():
 def test_a_half_covered_pixel_is_on():
     ink = np.zeros((2, 64))
     ink[:, :] = 0.5
-    assert fit_to_box(ink).sum() == 32 * 32  # 2×64 -> 32 high, squeezed to 32 wide, each pixel half covered
+    assert fit_to_box(ink).sum() == 32 * 24  # 2×64 -> 32 high, narrowed to 24 wide, each pixel half covered
 
 
 @pytest.mark.parametrize("bad, message", [

@@ -1,17 +1,20 @@
 """Making a trained network fast and small for inference: folding batch normalization into convolutions.
 
-In eval mode a batch normalization after a convolution is an affine map per channel, with frozen
-statistics (Ioffe & Szegedy 2015, Sec. 3.1, Algorithm 2):
+In eval mode a batch normalization is a fixed affine map per channel (Ioffe & Szegedy 2015, Sec. 3.1,
+Algorithm 2, line 11). For channel c of its input x, with the statistics the layer holds, E[x_c] and
+Var[x_c] (in PyTorch ``running_mean`` and ``running_var``: moving averages taken during training, where
+Algorithm 2 averages over mini-batches after training), and a_c = γ_c / √(Var[x_c] + ε):
 
-    BN(z) = γ · (z − μ) / √(σ² + ε) + β,    z = W ∗ x + b
+    BN(x_c) = a_c · (x_c − E[x_c]) + β_c,    x = W ∗ u + b   (the convolution before it, input u)
 
-so ``BN(conv(x))`` is one convolution with the weights and bias
+so ``BN(conv(u))`` is one convolution with, per output channel c, the weights and bias
 
-    W' = W · γ / √(σ² + ε)    (per output channel)
-    b' = (b − μ) · γ / √(σ² + ε) + β
+    W'_c = a_c · W_c
+    b'_c = a_c · (b_c − E[x_c]) + β_c
 
 :func:`fold_batch_norm` rewrites every :class:`~inception.layers.BasicConv2d` that way: the network
 computes the same function in eval mode (to float rounding), with fewer layers and no BN parameters.
+The folding is exact for whatever statistics the layer holds.
 """
 
 from __future__ import annotations

@@ -54,13 +54,16 @@ def inference_bytes(model: nn.Module) -> int:
     """Size of ``torch.save`` of what the network reads in eval mode: its state dict without the
     auxiliary heads (:data:`TRAINING_ONLY`), and for a graph (an int8 ``GraphModule`` from
     :func:`~inception.quantize.quantize_int8`) only the tensors its graph reads. BN's running statistics,
-    which eval mode reads, stay. This is what an ONNX file of the network holds too, so the sizes compare."""
+    which eval mode reads, stay; its step counters (``num_batches_tracked``), which it does not, go. An
+    ONNX file of the network holds the same numbers, so the sizes compare; ``torch.save`` adds a few
+    hundred bytes per tensor, which weighs where a network has many small tensors (BN's)."""
     state = check_module(model).state_dict()
     graph = getattr(model, "graph", None)
     if graph is not None:
         read = {node.target for node in graph.nodes if node.op == "get_attr"}
         state = {name: tensor for name, tensor in state.items() if name in read}
-    state = {name: tensor for name, tensor in state.items() if not name.startswith(TRAINING_ONLY)}
+    state = {name: tensor for name, tensor in state.items()
+             if not name.startswith(TRAINING_ONLY) and not name.endswith("num_batches_tracked")}
     buffer = io.BytesIO()
     torch.save(state, buffer)
     return buffer.getbuffer().nbytes

@@ -5,9 +5,10 @@
  * The drawing becomes the digits data set's format exactly as inception.drawing.fit_to_box and
  * block_counts do in Python (the site test checks the two agree):
  *   1. crop the ink (the canvas's alpha) to its bounding box;
- *   2. scale it so that its height fills 32 pixels and its width by the same factor (rounded half up,
- *      squeezed to 32 if wider), centred across, by area averaging; a pixel is on where the average ink
- *      is at least one half (the data set's digits all fill the height, few the width);
+ *   2. scale it so that its height fills 32 pixels and its width to what its proportions would give
+ *      (rounded half up) brought into 20 to 24 pixels, centred across, by area averaging; a pixel is on
+ *      where the average ink is at least one half (the data set's digits all fill the height, and most
+ *      span 6 of the 8 block columns whatever the digit);
  *   3. count the on pixels in each 4×4 block: an 8×8 image with values 0 to 16.
  * The network (inception.export.DigitReader) takes those counts and returns ten probabilities and the
  * channel-averaged outputs of the four branches of its first Inception module (Mixed_5b).
@@ -18,6 +19,7 @@
   const SIZE = 32;        // the normalized bitmap's side
   const BLOCK = 4;        // 4×4 blocks -> 8×8 image
   const GRID = SIZE / BLOCK;
+  const WIDTHS = [20, 24]; // the narrowest and widest a drawing is made across the box
   const PAD = 224;        // the drawing pad's side in pixels
   const PEN = 28;         // pen width in pixels (an eighth of the pad: about as bold as the data set's digits)
   const BRANCHES = ["1×1", "1×1 → 3×3", "1×1 → 3×3 → 3×3", "3×3 pool → 1×1"];
@@ -61,7 +63,7 @@
     if (bottom < 0) return bitmap;
     const cropH = bottom - top + 1, cropW = right - left + 1;
     const h = SIZE;
-    const w = Math.min(SIZE, Math.max(1, Math.floor((2 * cropW * SIZE + cropH) / (2 * cropH))));
+    const w = Math.min(WIDTHS[1], Math.max(WIDTHS[0], Math.floor((2 * cropW * SIZE + cropH) / (2 * cropH))));
     const offY = 0, offX = Math.floor((SIZE - w) / 2);
     const rows = poolEdges(cropH, h), cols = poolEdges(cropW, w);
     for (let i = 0; i < h; i++) {
@@ -177,6 +179,7 @@
     };
     root.drawDigit = state;  // for the site test and the curious: what the widget computed last
     let session = null, busy = false, again = false, drawing = false, last = null;
+    let drawingNumber = 0;  // Clear starts a new drawing: a reading of the old one is then dropped
 
     function showEmpty(message) {
       for (const { fill, value } of view.rows) { fill.style.width = "0%"; value.textContent = "–"; }
@@ -208,6 +211,7 @@
       if (busy) { again = true; return; }
       busy = true;
       state.idle = false;  // true again once the pad's latest ink has been read and classified
+      const number = drawingNumber;
       try {
         const pixels = pen.getImageData(0, 0, PAD, PAD).data;
         const alpha = new Uint8ClampedArray(PAD * PAD);
@@ -218,6 +222,7 @@
         if (!bitmap.some((v) => v)) { showEmpty("Draw a digit on the pad."); return; }
         const feeds = { counts: new session.ort.Tensor("float32", counts, [1, 1, GRID, GRID]) };
         const out = await session.session.run(feeds);
+        if (number !== drawingNumber) return;  // the pad was cleared meanwhile
         const probabilities = Array.from(out.probabilities.data);
         const branches = ["branch1", "branch2", "branch3", "branch4"].map((name) => Array.from(out[name].data));
         const predicted = show(probabilities, branches);
@@ -270,6 +275,7 @@
       view.pad.addEventListener(type, () => { drawing = false; classify(); });
     }
     function clearPad() {
+      drawingNumber += 1;
       pen.clearRect(0, 0, PAD, PAD);
       Object.assign(state, { bitmap: null, counts: null, probabilities: null, branches: null, predicted: null });
       showEmpty(session ? "Draw a digit on the pad." : view.status.textContent);
