@@ -94,7 +94,8 @@ CH_IN = CH_OUT = 96
 KERNEL = 3
 WEIGHTS = CH_OUT * CH_IN * KERNEL * KERNEL
 FP32_BYTES = 4 * (WEIGHTS + CH_OUT)
-# as the chapter's int8 ONNX file stores a layer: 1-byte weights; per output channel a float32 scale, a float32
+# as the chapter's int8 ONNX file stores a layer, counted as if stored alone (the file may share a zero-point
+# tensor between layers with as many channels): 1-byte weights; per output channel a float32 scale, a float32
 # bias and an int8 zero point (0 for symmetric weights, stored all the same)
 INT8_BYTES = WEIGHTS + 4 * CH_OUT + 4 * CH_OUT + CH_OUT
 WITHOUT_ZERO_POINTS = WEIGHTS + 8 * CH_OUT
@@ -113,8 +114,9 @@ def _bytes(answer):
                  hint="a 3×3 convolution from 96 to 96 channels has 96 · 96 · 9 weights, and one bias per "
                       "output channel.")
     if int8 == WITHOUT_ZERO_POINTS:
-        raise WrongAnswer("expected the int8 bytes with the zero points too; yours leaves them out. Hint: the file "
-                          "stores one 1-byte zero point per output channel, even though every one is 0.")
+        raise WrongAnswer("expected the int8 bytes with the zero points too; yours leaves them out. Hint: count "
+                          "the layer as if stored alone: one 1-byte zero point per output channel, even though "
+                          "every one is 0.")
     expect_equal(int8, INT8_BYTES, "the bytes of the int8 convolution (1-byte weights; per output channel a 4-byte "
                  "scale, a 4-byte bias and a 1-byte zero point)",
                  hint="the scales, the biases and the zero points are per output channel: 96 of each.")
