@@ -39,15 +39,34 @@ def site_model(tmp_path_factory):
         return made
 
 
-# The slowest tests (a chapter of training, the site in a browser), started first so that the other
-# worker(s) of `pytest -n` run everything else meanwhile. Only the order changes, never what is tested.
-SLOW_FIRST = ("10_training", "test_every_page_in_a_browser", "04_batch_normalization", "12_fast_and_small",
-              "test_draw_a_digit", "test_two_processes_learn_and_resume", "11_inception_v3", "03_googlenet")
+# Scheduling only (what is tested never changes): the slowest tests, with their rough seconds on the
+# 2-core machine the book is built on, are dealt out so that no worker of `pytest -n` gets two of them in
+# a row while another has none. With --dist worksteal, worker k first receives the k-th of consecutive
+# equal slices of the collection and later steals from the end of others' queues: each slice starts with
+# its share of the slow tests (longest first, each to the worker with the least so far).
+COLAB = "test_notebook_runs_alone_like_on_colab"
+SLOW_SECONDS = {f"{COLAB}[10_": 170, "test_every_page_in_a_browser": 60, f"{COLAB}[12_": 55, f"{COLAB}[04_": 45,
+                "test_two_processes_learn_and_resume": 20, f"{COLAB}[11_": 18, f"{COLAB}[09_": 10,
+                "test_int8_network_keeps": 10, f"{COLAB}[03_": 8}
 
 
-def _slowness(item) -> int:
-    return next((i for i, name in enumerate(SLOW_FIRST) if name in item.nodeid), len(SLOW_FIRST))
+def _seconds(item) -> int:
+    return next((seconds for name, seconds in SLOW_SECONDS.items() if name in item.nodeid), 0)
 
 
 def pytest_collection_modifyitems(config, items):
-    items.sort(key=_slowness)  # stable: the rest keep their order
+    workers = getattr(config, "workerinput", {}).get("workercount", 1)
+    slow = sorted((item for item in items if _seconds(item)), key=_seconds, reverse=True)
+    rest = [item for item in items if not _seconds(item)]
+    queues, load = [[] for _ in range(workers)], [0] * workers
+    for item in slow:
+        k = load.index(min(load))
+        queues[k].append(item)
+        load[k] += _seconds(item)
+    ordered, remaining = [], len(items)
+    for k in range(workers):
+        size = remaining // (workers - k)  # how worksteal slices what is left
+        fill = max(0, size - len(queues[k]))
+        ordered += queues[k] + rest[:fill]
+        rest, remaining = rest[fill:], remaining - len(queues[k]) - fill
+    items[:] = ordered + rest
