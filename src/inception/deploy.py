@@ -5,9 +5,9 @@ Algorithm 2, line 11). For channel c of its input x, with the statistics the lay
 Var[x_c] (in PyTorch ``running_mean`` and ``running_var``: moving averages taken during training, where
 Algorithm 2 averages over mini-batches after training), and a_c = γ_c / √(Var[x_c] + ε):
 
-    BN(x_c) = a_c · (x_c − E[x_c]) + β_c,    x = W ∗ u + b   (the convolution before it, input u)
+    BN(x_c) = a_c · (x_c − E[x_c]) + β_c,    x = W ∗ h + b   (the convolution before it, input h)
 
-so ``BN(conv(u))`` is one convolution with, per output channel c, the weights and bias
+so ``BN(conv(h))`` is one convolution with, per output channel c, the weights and bias
 
     W'_c = a_c · W_c
     b'_c = a_c · (b_c − E[x_c]) + β_c

@@ -11,9 +11,9 @@ The book's draw-a-digit widget (chapter 12) does the same in the reader's browse
 1. :func:`fit_to_box`: crop the drawing to its ink and scale it so that its height fills the 32-pixel
    box, and its width to the width it would have with its proportions kept, brought into 20 to 24
    pixels, centred across. UCI does not describe NIST's size normalization; this is our stand-in, read
-   off the data set itself: every one of its 1,797 images has ink in its top and bottom rows, and 1,388
-   of them span exactly 6 of the 8 block columns whatever the digit (a 1 as wide as a 0), which a
-   width of 20 to 24 pixels, centred, gives;
+   off the data set itself: every one of its 1,797 images has ink in its top and bottom rows, 1,388 of
+   them span exactly 6 of the 8 block columns, and 6 is the commonest width of every class (though
+   fewer than half of the 1s have it); a width of 20 to 24 pixels, centred, gives those 6 columns;
 2. a pixel is on where the scaled ink covers at least half of it;
 3. :func:`block_counts`: the 4×4 counts, the 8×8 image the network reads.
 
@@ -53,7 +53,7 @@ def _pool_edges(length: int, out: int) -> list[tuple[int, int]]:
 
 def fit_to_box(ink: np.ndarray, threshold: float = 0.5) -> np.ndarray:
     """The on/off 32×32 bitmap of a drawing: its ink cropped, scaled so that its height fills the box and
-    its width to ``height × 32 / crop height`` (rounded half up) brought into :data:`WIDTHS`, centred
+    its width to ``crop width × 32 / crop height`` (rounded half up) brought into :data:`WIDTHS`, centred
     across (the odd pixel to the right), and a pixel on where the ink covers at least ``threshold`` of it
     on average (area averaging, as ``F.interpolate(mode="area")``).
 

@@ -7,8 +7,8 @@
  *   1. crop the ink (the canvas's alpha) to its bounding box;
  *   2. scale it so that its height fills 32 pixels and its width to what its proportions would give
  *      (rounded half up) brought into 20 to 24 pixels, centred across, by area averaging; a pixel is on
- *      where the average ink is at least one half (the data set's digits all fill the height, and most
- *      span 6 of the 8 block columns whatever the digit);
+ *      where the average ink is at least one half (the data set's digits all fill the height, and 6 of
+ *      the 8 block columns is the commonest width of every class);
  *   3. count the on pixels in each 4×4 block: an 8×8 image with values 0 to 16.
  * The network (inception.export.DigitReader) takes those counts and returns ten probabilities and the
  * channel-averaged outputs of the four branches of its first Inception module (Mixed_5b).
