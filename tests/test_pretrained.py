@@ -4,13 +4,13 @@ No network access: the state dicts are the deterministic stand-ins, the photos s
 the references are checked against the committed torchvision fixtures (tests/fixtures/torchvision/).
 """
 
-import importlib.util
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from fixture_script import SCRIPT
 from sklearn.datasets import load_sample_images
 
 from inception.googlenet import GoogLeNet
@@ -30,15 +30,6 @@ FIXTURES = ROOT / "tests" / "fixtures" / "torchvision"
 BUILDERS = {"googlenet": GoogLeNet.torchvision_layout, "inception_v3": InceptionV3}
 
 
-def _fixture_script():
-    spec = importlib.util.spec_from_file_location("make_torchvision_fixtures",
-                                                  ROOT / "scripts" / "make_torchvision_fixtures.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-SCRIPT = _fixture_script()
 
 
 @pytest.fixture(scope="module", params=["googlenet", "inception_v3"])

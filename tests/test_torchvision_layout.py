@@ -7,12 +7,12 @@ the logits of a fixed input for deterministic weights made from the key names (t
 The tests rebuild the same weights with the same functions, load them and compare.
 """
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
 import torch
+from fixture_script import SCRIPT as FIXTURE_SCRIPT
 from torch import nn
 
 from inception.cost import count_macs, count_parameters, grid_sizes, output_shape
@@ -29,15 +29,6 @@ TOLERANCE = {"rtol": 1e-4, "atol": 1e-4}
 TRAINING_TOLERANCE = {"rtol": 1e-3, "atol": 1e-3}
 
 
-def _load_script():
-    spec = importlib.util.spec_from_file_location("make_torchvision_fixtures",
-                                                  ROOT / "scripts" / "make_torchvision_fixtures.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-FIXTURE_SCRIPT = _load_script()
 BUILDERS = {"googlenet": GoogLeNet.torchvision_layout, "inception_v3": InceptionV3}
 
 
