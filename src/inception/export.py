@@ -118,7 +118,8 @@ def onnx_bytes(module: nn.Module, example: torch.Tensor, input_name: str = INPUT
                output_names: tuple[str, ...] | None = None, dynamic_batch: bool = True) -> bytes:
     """``module`` exported to ONNX by ``torch.onnx.export(dynamo=True)`` (the exporter's messages kept
     quiet), as the bytes of an ``.onnx`` file without the exporter's provenance notes, so that they depend
-    only on the network; the batch dimension is dynamic unless ``dynamic_batch`` is false."""
+    only on the network; the batch dimension is dynamic unless ``dynamic_batch`` is false. ``module`` is
+    exported, and left, in eval mode."""
     check_module(module)
     if not isinstance(example, torch.Tensor):
         raise ValueError(f"onnx_bytes expects an example input tensor, got {type(example).__name__}")
