@@ -70,3 +70,18 @@ def pytest_collection_modifyitems(config, items):
         ordered += queues[k] + rest[:fill]
         rest, remaining = rest[fill:], remaining - len(queues[k]) - fill
     items[:] = ordered + rest
+
+
+# Lines a test wants in the terminal summary (the site test's): under xdist they come from the workers.
+WORKER_SUMMARIES: list[str] = []
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    WORKER_SUMMARIES.extend(getattr(node, "workeroutput", {}).get("summaries", []))
+
+
+def pytest_terminal_summary(terminalreporter):
+    for line in WORKER_SUMMARIES:
+        terminalreporter.write_sep("-", "site test")
+        terminalreporter.write_line(line)

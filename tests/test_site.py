@@ -318,7 +318,11 @@ class _LinkChecker:
 
 
 def _report(config, line: str) -> None:
-    """Show ``line`` in pytest's terminal summary (visible without -s, in CI's log)."""
+    """Show ``line`` in pytest's terminal summary (visible without -s, in CI's log). Under pytest-xdist the
+    summary is the controller's: a worker hands the line over in ``workeroutput`` (tests/conftest.py)."""
+    if hasattr(config, "workeroutput"):
+        config.workeroutput.setdefault("summaries", []).append(line)
+        return
 
     class Reporter:
         def pytest_terminal_summary(self, terminalreporter):
