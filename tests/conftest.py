@@ -7,6 +7,16 @@ import pytest
 import torch
 
 
+def pytest_configure(config):
+    """Under pytest-xdist the workers share this machine's two cores, and a test or chapter that times two
+    threads runs beside another worker's job: an OpenMP thread that waits for the rest of its team then
+    sleeps instead of spinning (``OMP_WAIT_POLICY=PASSIVE``), or a two-thread timing cell can take ten
+    times as long. Scheduling only: no result changes. Set in the controller before the workers start, so
+    that they, and the kernels and processes they start, inherit it."""
+    if getattr(config.option, "numprocesses", None) and not os.environ.get("PYTEST_XDIST_WORKER"):
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
 @pytest.fixture(autouse=True)
 def one_thread():
     """Every test runs on one thread: the package's tests use small models, which run fastest on one
@@ -45,24 +55,38 @@ def site_model(tmp_path_factory):
 # equal slices of the collection and later steals from the end of others' queues: each slice starts with
 # its share of the slow tests (longest first, each to the worker with the least so far).
 COLAB = "test_notebook_runs_alone_like_on_colab"
-SLOW_SECONDS = {f"{COLAB}[10_": 170, "test_every_page_in_a_browser": 60, f"{COLAB}[12_": 55, f"{COLAB}[04_": 45,
-                "test_two_processes_learn_and_resume": 20, f"{COLAB}[11_": 18, f"{COLAB}[09_": 10,
-                "test_int8_network_keeps": 10, f"{COLAB}[03_": 8}
+SLOW_SECONDS = {f"{COLAB}[10_": 170, "test_every_page_in_a_browser": 55, f"{COLAB}[12_": 45, f"{COLAB}[04_": 40,
+                "test_two_processes_learn_and_resume": 20, f"{COLAB}[11_": 15, "test_int8_network_keeps": 12,
+                f"{COLAB}[09_": 10, f"{COLAB}[03_": 8, "test_draw_a_digit": 6}
+# Session fixtures that cost seconds once per worker (building the book; training the widget's network):
+# the tests that use them are dealt as one block, so that one worker pays for them and no other waits.
+SHARED_SECONDS = {"built_site": 8, "site_model": 15}
 
 
 def _seconds(item) -> int:
     return next((seconds for name, seconds in SLOW_SECONDS.items() if name in item.nodeid), 0)
 
 
+def _units(items) -> list[tuple[int, list]]:
+    """The slow tests one by one, and the tests of the shared fixtures as one block: (seconds, tests)."""
+    block = [item for item in items if SHARED_SECONDS.keys() & set(item.fixturenames)]
+    shared = sum(SHARED_SECONDS[name] for name in SHARED_SECONDS.keys() & {n for i in block for n in i.fixturenames})
+    units = [(_seconds(item), [item]) for item in items if _seconds(item) and item not in block]
+    if block:
+        units.append((shared + sum(map(_seconds, block)), sorted(block, key=_seconds, reverse=True)))
+    return sorted(units, key=lambda unit: unit[0], reverse=True)
+
+
 def pytest_collection_modifyitems(config, items):
     workers = getattr(config, "workerinput", {}).get("workercount", 1)
-    slow = sorted((item for item in items if _seconds(item)), key=_seconds, reverse=True)
-    rest = [item for item in items if not _seconds(item)]
+    units = _units(items)
+    dealt = {id(item) for _, tests in units for item in tests}
+    rest = [item for item in items if id(item) not in dealt]
     queues, load = [[] for _ in range(workers)], [0] * workers
-    for item in slow:
+    for seconds, tests in units:
         k = load.index(min(load))
-        queues[k].append(item)
-        load[k] += _seconds(item)
+        queues[k] += tests
+        load[k] += seconds
     ordered, remaining = [], len(items)
     for k in range(workers):
         size = remaining // (workers - k)  # how worksteal slices what is left

@@ -359,7 +359,10 @@ def _check_solutions(page, rel: str, facts: dict) -> tuple[list[str], list[dict]
     """Solutions hidden until clicked, then shown: the problems, and the solutions after the click."""
     problems = [f"{rel}: solution {s['id']} is visible before it is clicked" for s in facts["solutions"] if s["shown"]]
     _open_solutions(page)
-    page.wait_for_timeout(400)  # the dropdown's opening transition
+    try:  # the dropdowns' opening transition
+        page.wait_for_function(f"() => ({JS_PAGE_FACTS})().solutions.every(s => s.shown)", timeout=2000)
+    except Exception:  # noqa: BLE001 - a solution that stays hidden is reported just below
+        pass
     after = page.evaluate(JS_PAGE_FACTS)["solutions"]
     problems += [f"{rel}: solution {s['id']} stays hidden when clicked" for s in after if not s["shown"]]
     return problems, after
