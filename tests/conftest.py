@@ -8,13 +8,15 @@ import torch
 
 
 def pytest_configure(config):
-    """Under pytest-xdist the workers share this machine's two cores, and a test or chapter that times two
-    threads runs beside another worker's job: an OpenMP thread that waits for the rest of its team then
-    sleeps instead of spinning (``OMP_WAIT_POLICY=PASSIVE``), or a two-thread timing cell can take ten
-    times as long. Scheduling only: no result changes. Set in the controller before the workers start, so
-    that they, and the kernels and processes they start, inherit it."""
-    if getattr(config.option, "numprocesses", None) and not os.environ.get("PYTEST_XDIST_WORKER"):
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    """Under pytest-xdist the workers share this machine's two cores, so a test or chapter that times two
+    threads runs beside another worker's job. There an OpenMP thread should sleep instead of spinning while
+    it waits for the rest of its team (``OMP_WAIT_POLICY=PASSIVE``): spinning made chapter 12's two-thread
+    timing cell take 36 s instead of 4. Timing only: no result changes. Set in the controller before the
+    workers start, so that they, and the kernels and processes they start, inherit it."""
+    distributed = config.getoption("dist", "no") != "no" and config.getoption("tx", None)
+    if distributed and not os.environ.get("PYTEST_XDIST_WORKER") and "OMP_WAIT_POLICY" not in os.environ:
+        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+        config.add_cleanup(lambda: os.environ.pop("OMP_WAIT_POLICY", None))
 
 
 @pytest.fixture(autouse=True)
@@ -50,16 +52,17 @@ def site_model(tmp_path_factory):
 
 
 # Scheduling only (what is tested never changes): the slowest tests, with their rough seconds on the
-# 2-core machine the book is built on, are dealt out so that no worker of `pytest -n` gets two of them in
-# a row while another has none. With --dist worksteal, worker k first receives the k-th of consecutive
-# equal slices of the collection and later steals from the end of others' queues: each slice starts with
-# its share of the slow tests (longest first, each to the worker with the least so far).
+# 2-core machine the book is built on, are dealt out longest first, each to the worker with the least so
+# far. With --dist worksteal, worker k first receives the k-th of consecutive equal slices of the
+# collection and later steals from the end of others' queues: each slice starts with its share of the
+# slow tests.
 COLAB = "test_notebook_runs_alone_like_on_colab"
 SLOW_SECONDS = {f"{COLAB}[10_": 170, "test_every_page_in_a_browser": 55, f"{COLAB}[12_": 45, f"{COLAB}[04_": 40,
                 "test_two_processes_learn_and_resume": 20, f"{COLAB}[11_": 15, "test_int8_network_keeps": 12,
                 f"{COLAB}[09_": 10, f"{COLAB}[03_": 8, "test_draw_a_digit": 6}
 # Session fixtures that cost seconds once per worker (building the book; training the widget's network):
-# the tests that use them are dealt as one block, so that one worker pays for them and no other waits.
+# the tests that use them are dealt as one block, so that they start on one worker, which pays for the
+# fixtures once, instead of two workers paying or one waiting on the other.
 SHARED_SECONDS = {"built_site": 8, "site_model": 15}
 
 
@@ -67,16 +70,23 @@ def _seconds(item) -> int:
     return next((seconds for name, seconds in SLOW_SECONDS.items() if name in item.nodeid), 0)
 
 
+def _shared(item) -> set[str]:
+    return SHARED_SECONDS.keys() & set(getattr(item, "fixturenames", ()))  # fixtures' fixtures included
+
+
 def _units(items) -> list[tuple[int, list]]:
-    """The slow tests one by one, and the tests of the shared fixtures as one block: (seconds, tests)."""
-    block = [item for item in items if SHARED_SECONDS.keys() & set(item.fixturenames)]
-    shared = sum(SHARED_SECONDS[name] for name in SHARED_SECONDS.keys() & {n for i in block for n in i.fixturenames})
-    units = [(_seconds(item), [item]) for item in items if _seconds(item) and item not in block]
+    """The slow tests one by one, and the tests of the shared fixtures as one block (module by module, so
+    that a module's own fixtures are made once): (seconds, tests), longest first."""
+    block = sorted((item for item in items if _shared(item)),
+                   key=lambda item: (item.nodeid.split("::")[0], -_seconds(item)))
+    fixtures = set().union(*map(_shared, block))
+    units = [(_seconds(item), [item]) for item in items if _seconds(item) and not _shared(item)]
     if block:
-        units.append((shared + sum(map(_seconds, block)), sorted(block, key=_seconds, reverse=True)))
+        units.append((sum(SHARED_SECONDS[name] for name in fixtures) + sum(map(_seconds, block)), block))
     return sorted(units, key=lambda unit: unit[0], reverse=True)
 
 
+@pytest.hookimpl(trylast=True)  # after -k, -m and --deselect have dropped what does not run
 def pytest_collection_modifyitems(config, items):
     workers = getattr(config, "workerinput", {}).get("workercount", 1)
     units = _units(items)

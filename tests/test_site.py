@@ -267,12 +267,10 @@ def _math(page) -> dict | None:
 
 
 def _open_solutions(page) -> None:
-    """Click every solution dropdown open, as a reader would."""
-    for solution in page.locator("div.solution").all():
-        solution.scroll_into_view_if_needed()
-        button = solution.locator("button.toggle-button")
-        if button.count():
-            button.first.click()
+    """Click every solution dropdown open, as a reader would (a click scrolls its button into view and
+    waits until the button is visible, still and not covered)."""
+    for button in page.locator("div.solution button.toggle-button").all():
+        button.click()
 
 
 def _wait_for_diagrams(page) -> list[dict]:
@@ -359,8 +357,9 @@ def _check_solutions(page, rel: str, facts: dict) -> tuple[list[str], list[dict]
     """Solutions hidden until clicked, then shown: the problems, and the solutions after the click."""
     problems = [f"{rel}: solution {s['id']} is visible before it is clicked" for s in facts["solutions"] if s["shown"]]
     _open_solutions(page)
-    try:  # the dropdowns' opening transition
-        page.wait_for_function(f"() => ({JS_PAGE_FACTS})().solutions.every(s => s.shown)", timeout=2000)
+    try:  # the dropdowns' opening transitions, to their end
+        page.wait_for_function(f"() => ({JS_PAGE_FACTS})().solutions.every(s => s.shown) && "
+                               "document.getAnimations().every(a => a.playState !== 'running')", timeout=2000)
     except Exception:  # noqa: BLE001 - a solution that stays hidden is reported just below
         pass
     after = page.evaluate(JS_PAGE_FACTS)["solutions"]
