@@ -152,8 +152,15 @@ class _Browser:
         self._playwright = sync_playwright().start()
         self.browser = self._playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
                                                         headless=True)
-        self.context = self.browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
-        self.context.route("**/*", self._route)
+        self.context = self.guard(self.browser.new_context(viewport={"width": 1280, "height": 900},
+                                                           service_workers="block"))
+
+    def guard(self, context):
+        """Refuse and record, in ``context``, every request that leaves the site. Only those are intercepted
+        (the browser matches the pattern itself): the site's own requests make no round trip through
+        this process."""
+        context.route(re.compile(rf"^(?!{re.escape(self.origin)}(/|$)|file://)"), self._route)
+        return context
 
     def _route(self, route) -> None:
         url = route.request.url
@@ -502,6 +509,28 @@ def test_site_refers_to_no_other_host(built_site):
         assert (built_site / script).is_file(), f"the site does not serve {script}"
 
 
+def test_the_browser_refuses_what_leaves_the_site(served_site, built_site):
+    """The guard the page tests rely on: a request to another host, or to another port of this one, is
+    refused and recorded; the site's own requests go through."""
+    _require_browser()
+    outside = ["https://cdn.jsdelivr.net/npm/mermaid/dist/mermaid.min.js", "http://127.0.0.1:1/x.png",
+               "http://localhost:1/x.png", "https://example.org/x.png"]
+    browser = _Browser(served_site)
+    try:
+        page = browser.context.new_page()
+        page.goto(f"{served_site}/{_site_pages(built_site)[0].relative_to(built_site).as_posix()}", wait_until="load")
+        images = page.evaluate("""async (urls) => Promise.all(urls.map(u => new Promise(done => {
+                                    const img = new Image();
+                                    img.onload = () => done('loaded');
+                                    img.onerror = () => done('failed');
+                                    img.src = u; })))""", outside)
+        own = page.evaluate("async (url) => (await fetch(url)).status", f"{served_site}/_static/mermaid/mermaid.min.js")
+    finally:
+        browser.close()
+    assert images == ["failed"] * len(outside) and own == 200, (images, own)
+    assert sorted(browser.refused) == sorted(outside), dict(browser.refused)
+
+
 def test_every_page_in_a_browser(served_site, built_site, request):
     _require_browser()
     pages = _site_pages(built_site)
@@ -639,9 +668,8 @@ def test_draw_a_digit(served_site, built_site, site_model):
     rel = _widget_page(built_site)
     browser = _Browser(served_site)
     try:
-        context = browser.browser.new_context(viewport={"width": 1280, "height": 900}, has_touch=True,
-                                              service_workers="block")
-        context.route("**/*", browser._route)
+        context = browser.guard(browser.browser.new_context(viewport={"width": 1280, "height": 900},
+                                                            has_touch=True, service_workers="block"))
         page = context.new_page()
         errors = _page_errors(page, served_site)
         page.goto(f"{served_site}/{rel}", wait_until="load")
