@@ -3,7 +3,8 @@
 The book is built with ``jupyter-book build`` (warnings are errors) into a temporary folder, served on
 127.0.0.1, and every page is opened in headless Chromium (Debian's ``chromium``, driven by Playwright's
 Python package; no browser is downloaded). The site stands alone: every request that leaves it (any
-address but the site's own and ``file://``) is refused, recorded, and fails the test, so mermaid, MathJax
+address but the site's own and ``file://``) is refused (a redirect off the site is seen), recorded, and
+fails the test, so mermaid, MathJax
 and everything else must come from the built site (``_ext/site_assets.py`` puts them there). No page
 refers to another host for a script, a stylesheet, a font or an image. On every page:
 
@@ -142,33 +143,43 @@ def served_site(built_site):
 
 
 class _Browser:
-    """One Chromium for the test; every request that leaves the site is refused and recorded."""
+    """One Chromium for the test; every request that leaves the site is refused (or, a redirect, which
+    Playwright does not route, seen) and recorded in ``outside``."""
 
     def __init__(self, origin: str) -> None:
         from playwright.sync_api import sync_playwright
 
         self.origin = origin
-        self.refused: Counter[str] = Counter()  # URL -> how many times a page asked for it
+        self.outside: Counter[str] = Counter()  # URL -> how many times a page asked for it
         self._playwright = sync_playwright().start()
         self.browser = self._playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
                                                         headless=True)
         self.context = self.guard(self.browser.new_context(viewport={"width": 1280, "height": 900},
                                                            service_workers="block"))
 
+    def inside(self, url: str) -> bool:
+        return url.startswith((self.origin + "/", "file://")) or url == self.origin
+
     def guard(self, context):
-        """Refuse and record, in ``context``, every request that leaves the site. Only those are intercepted
-        (the browser matches the pattern itself): the site's own requests make no round trip through
-        this process."""
-        context.route(re.compile(rf"^(?!{re.escape(self.origin)}(/|$)|file://)"), self._route)
+        """In ``context``, refuse and record every request that leaves the site, WebSockets included, and
+        record a redirect that leads off the site. Playwright's driver matches the pattern, so the site's
+        own requests never reach this process."""
+        context.route(re.compile(rf"^(?!{re.escape(self.origin)}(/|$)|file://)"), self._refuse)
+        context.route_web_socket(re.compile(r"^wss?://"), self._refuse_socket)
+        context.on("request", self._seen)
         return context
 
-    def _route(self, route) -> None:
-        url = route.request.url
-        if url.startswith((self.origin + "/", "file://")) or url == self.origin:
-            route.continue_()
-            return
-        self.refused[url] += 1
+    def _refuse(self, route) -> None:
+        self.outside[route.request.url] += 1
         route.abort("blockedbyclient")
+
+    def _refuse_socket(self, socket) -> None:
+        self.outside[socket.url] += 1
+        socket.close()
+
+    def _seen(self, request) -> None:
+        if request.redirected_from is not None and not self.inside(request.url):
+            self.outside[request.url] += 1  # a redirect is not routed: it left the site
 
     def close(self) -> None:
         self.context.close()
@@ -366,7 +377,8 @@ def _check_solutions(page, rel: str, facts: dict) -> tuple[list[str], list[dict]
     _open_solutions(page)
     try:  # the dropdowns' opening transitions, to their end
         page.wait_for_function(f"() => ({JS_PAGE_FACTS})().solutions.every(s => s.shown) && "
-                               "document.getAnimations().every(a => a.playState !== 'running')", timeout=2000)
+                               "document.getAnimations().every(a => a.playState !== 'running' "
+                               "|| !a.effect?.target?.closest?.('div.solution'))", timeout=2000)
     except Exception:  # noqa: BLE001 - a solution that stays hidden is reported just below
         pass
     after = page.evaluate(JS_PAGE_FACTS)["solutions"]
@@ -510,25 +522,37 @@ def test_site_refers_to_no_other_host(built_site):
 
 
 def test_the_browser_refuses_what_leaves_the_site(served_site, built_site):
-    """The guard the page tests rely on: a request to another host, or to another port of this one, is
+    """The guard the page tests rely on: requests to another server (here a second one that serves the same
+    files, so that each would load if let through), by address or by name, to a CDN, and WebSockets are
     refused and recorded; the site's own requests go through."""
     _require_browser()
-    outside = ["https://cdn.jsdelivr.net/npm/mermaid/dist/mermaid.min.js", "http://127.0.0.1:1/x.png",
-               "http://localhost:1/x.png", "https://example.org/x.png"]
+    other = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                            functools.partial(_QuietHandler, directory=str(built_site)))
+    threading.Thread(target=other.serve_forever, daemon=True).start()
+    image = next(built_site.rglob("*.png")).relative_to(built_site).as_posix()
+    port = other.server_address[1]
+    outside = [f"http://127.0.0.1:{port}/{image}", f"http://localhost:{port}/{image}",
+               "https://cdn.jsdelivr.net/npm/mermaid/dist/mermaid.min.js"]
     browser = _Browser(served_site)
+    failures: dict[str, str | None] = {}
     try:
         page = browser.context.new_page()
+        page.on("requestfailed", lambda request: failures.update({request.url: request.failure}))
         page.goto(f"{served_site}/{_site_pages(built_site)[0].relative_to(built_site).as_posix()}", wait_until="load")
         images = page.evaluate("""async (urls) => Promise.all(urls.map(u => new Promise(done => {
                                     const img = new Image();
                                     img.onload = () => done('loaded');
                                     img.onerror = () => done('failed');
-                                    img.src = u; })))""", outside)
-        own = page.evaluate("async (url) => (await fetch(url)).status", f"{served_site}/_static/mermaid/mermaid.min.js")
+                                    img.src = u; })))""", [*outside, f"{served_site}/{image}"])
+        socket = page.evaluate("""() => new Promise(done => { const ws = new WebSocket('ws://127.0.0.1:1/');
+                                    ws.onclose = () => done('closed'); })""")
     finally:
         browser.close()
-    assert images == ["failed"] * len(outside) and own == 200, (images, own)
-    assert sorted(browser.refused) == sorted(outside), dict(browser.refused)
+        other.shutdown()
+        other.server_close()
+    assert images == ["failed"] * len(outside) + ["loaded"] and socket == "closed", (images, socket)
+    assert all((failures.get(url) or "").startswith("net::ERR_BLOCKED_BY_CLIENT") for url in outside), failures
+    assert sorted(browser.outside) == sorted([*outside, "ws://127.0.0.1:1/"]), dict(browser.outside)
 
 
 def test_every_page_in_a_browser(served_site, built_site, request):
@@ -544,12 +568,12 @@ def test_every_page_in_a_browser(served_site, built_site, request):
         problems += found
     finally:
         browser.close()
-    problems += [f"a request left the site (refused, {n}x): {url}" for url, n in browser.refused.items()]
+    problems += [f"a page asked for another host ({n}x): {url}" for url, n in browser.outside.items()]
 
     summary = (f"site test: {totals['pages']} pages ({totals['chapters']} chapters), {totals['diagrams']} mermaid "
                f"diagrams, {totals['tables']} torchinfo tables, {totals['figures']} figures, "
                f"{totals['solutions']} hidden solutions, {totals['formulas']} formulas, {totals['searches']} search "
-               f"checked; {from_disk}; requests that left the site: {sum(browser.refused.values())}")
+               f"checked; {from_disk}; requests that left the site: {sum(browser.outside.values())}")
     _report(request.config, summary)
     print(summary)
     assert not problems, f"{len(problems)} problems on the site:\n" + "\n".join(problems)
@@ -693,6 +717,6 @@ def test_draw_a_digit(served_site, built_site, site_model):
         context.close()
     finally:
         browser.close()
-    problems += [f"a request left the site (refused, {n}x): {url}" for url, n in browser.refused.items()]
+    problems += [f"a page asked for another host ({n}x): {url}" for url, n in browser.outside.items()]
     assert not problems, "\n".join(problems)
     print(f"draw a digit: 7 (mouse) read as {seven['predicted']}, 1 (finger) read as {one['predicted']}")
