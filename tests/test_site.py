@@ -4,9 +4,9 @@ The book is built with ``jupyter-book build`` (warnings are errors) into a tempo
 127.0.0.1, and every page is opened in headless Chromium (Debian's ``chromium``, driven by Playwright's
 Python package; no browser is downloaded). The site stands alone: every request that leaves it (any
 address but the site's own and ``file://``) is refused (a redirect off the site is seen), recorded, and
-fails the test, so mermaid, MathJax
-and everything else must come from the built site (``_ext/site_assets.py`` puts them there). No page
-refers to another host for a script, a stylesheet, a font or an image. On every page:
+fails the test, so mermaid, MathJax and everything else must come from the built site
+(``_ext/site_assets.py`` puts them there). No page refers to another host for a script, a stylesheet, a
+font or an image. On every page:
 
 * every mermaid diagram, those in hidden solutions included, renders to an SVG without "Syntax error";
 * every formula is typeset by MathJax without a TeX error;
@@ -26,6 +26,7 @@ saying what is missing, except in CI (``CI`` set), where they fail.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import os
@@ -131,15 +132,23 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+@contextlib.contextmanager
+def _serve(directory: Path):
+    """Serve ``directory`` on a free port of 127.0.0.1: yields the origin, ``http://127.0.0.1:PORT``."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                             functools.partial(_QuietHandler, directory=str(directory)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @pytest.fixture(scope="session")
 def served_site(built_site):
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                             functools.partial(_QuietHandler, directory=str(built_site)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with _serve(built_site) as origin:
+        yield origin
 
 
 class _Browser:
@@ -526,13 +535,20 @@ def test_the_browser_refuses_what_leaves_the_site(served_site, built_site):
     files, so that each would load if let through), by address or by name, to a CDN, and WebSockets are
     refused and recorded; the site's own requests go through."""
     _require_browser()
-    other = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                            functools.partial(_QuietHandler, directory=str(built_site)))
-    threading.Thread(target=other.serve_forever, daemon=True).start()
     image = next(built_site.rglob("*.png")).relative_to(built_site).as_posix()
-    port = other.server_address[1]
-    outside = [f"http://127.0.0.1:{port}/{image}", f"http://localhost:{port}/{image}",
-               "https://cdn.jsdelivr.net/npm/mermaid/dist/mermaid.min.js"]
+    with _serve(built_site) as other:
+        port = other.rsplit(":", 1)[1]
+        outside = [f"{other}/{image}", f"http://localhost:{port}/{image}",
+                   "https://cdn.jsdelivr.net/npm/mermaid/dist/mermaid.min.js"]
+        images, socket, failures, refused = _ask_outside(served_site, built_site, outside, image)
+    assert images == ["failed"] * len(outside) + ["loaded"] and socket == "closed", (images, socket)
+    assert all((failures.get(url) or "").startswith("net::ERR_BLOCKED_BY_CLIENT") for url in outside), failures
+    assert sorted(refused) == sorted([*outside, "ws://127.0.0.1:1/"]), dict(refused)
+
+
+def _ask_outside(served_site: str, built_site: Path, outside: list[str], image: str):
+    """From a page of the site, load each of ``outside`` and the site's own ``image`` as images, and open a
+    WebSocket: what each image did, how the socket ended, why requests failed, what the guard recorded."""
     browser = _Browser(served_site)
     failures: dict[str, str | None] = {}
     try:
@@ -548,11 +564,7 @@ def test_the_browser_refuses_what_leaves_the_site(served_site, built_site):
                                     ws.onclose = () => done('closed'); })""")
     finally:
         browser.close()
-        other.shutdown()
-        other.server_close()
-    assert images == ["failed"] * len(outside) + ["loaded"] and socket == "closed", (images, socket)
-    assert all((failures.get(url) or "").startswith("net::ERR_BLOCKED_BY_CLIENT") for url in outside), failures
-    assert sorted(browser.outside) == sorted([*outside, "ws://127.0.0.1:1/"]), dict(browser.outside)
+    return images, socket, failures, browser.outside
 
 
 def test_every_page_in_a_browser(served_site, built_site, request):
