@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 import matplotlib.pyplot as plt
 import torch
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 from torch import nn
 
 from inception.data import CLASSES
@@ -49,14 +50,15 @@ def training_curves(history: History | Mapping[str, History], steps: bool = Fals
     for i, (name, h) in enumerate(runs.items()):
         color = f"C{i}"
         prefix = f"{name}: " if name else ""
-        loss_ax.plot(h.epoch, h.train_loss, "--", color=color, label=f"{prefix}train")
-        loss_ax.plot(h.epoch, h.test_loss, "-", color=color, label=f"{prefix}test")
-        acc_ax.plot(h.epoch, h.train_accuracy, "--", color=color, label=f"{prefix}train")
-        acc_ax.plot(h.epoch, h.test_accuracy, "-", color=color, label=f"{prefix}test")
+        loss_ax.plot(h.epoch, h.train_loss, "--", marker=".", color=color, label=f"{prefix}train")
+        loss_ax.plot(h.epoch, h.test_loss, "-", marker=".", color=color, label=f"{prefix}test")
+        acc_ax.plot(h.epoch, h.train_accuracy, "--", marker=".", color=color, label=f"{prefix}train")
+        acc_ax.plot(h.epoch, h.test_accuracy, "-", marker=".", color=color, label=f"{prefix}test")
     loss_ax.set(xlabel="epoch", ylabel="cross-entropy", title="Loss", yscale="log")
     acc_ax.set(xlabel="epoch", ylabel="accuracy", title="Accuracy")
     for ax in (loss_ax, acc_ax):
         ax.grid(alpha=0.3)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs: no tick at 1.5
     acc_ax.legend(fontsize="small")
     fig.tight_layout()
     return fig
