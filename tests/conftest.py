@@ -57,7 +57,7 @@ def site_model(tmp_path_factory):
 # collection and later steals from the end of others' queues: each slice starts with its share of the
 # slow tests.
 COLAB = "test_notebook_runs_alone_like_on_colab"
-SLOW_SECONDS = {f"{COLAB}[10_": 115, "test_every_page_in_a_browser": 55, f"{COLAB}[12_": 45, f"{COLAB}[04_": 40,
+SLOW_SECONDS = {f"{COLAB}[10_": 140, "test_every_page_in_a_browser": 55, f"{COLAB}[12_": 45, f"{COLAB}[04_": 40,
                 "test_two_processes_learn_and_resume": 20, f"{COLAB}[11_": 15, "test_int8_network_keeps": 12,
                 f"{COLAB}[09_": 10, f"{COLAB}[03_": 8, "test_draw_a_digit": 6}
 # Session fixtures that cost seconds once per worker (building the book; training the widget's network):
